@@ -1,0 +1,354 @@
+"""DuckDB as the storage of record: tables, system tables, group writes.
+
+Everything the engine sends to DuckDB goes through :class:`Storage`, which
+is also where DuckDB's exceptions are translated into stdblite's. A group
+of transactions becomes one ``BEGIN ... COMMIT`` with bulk statements per
+table: one ``DELETE`` for the rows that went, one ``UPDATE`` for the rows
+that changed, one ``INSERT`` for the new ones, and one ``INSERT`` of the
+transaction records. The statements of the last group are kept as a trace
+a learner can print.
+
+Keys and unique columns are enforced by the engine in memory, not declared
+to DuckDB: DuckDB checks constraints statement by statement, so a group in
+which two players swap names, valid as a whole, could be refused halfway.
+DuckDB gets a plain index on the primary key instead, which keeps the bulk
+``UPDATE`` and ``DELETE`` fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from ..errors import CommitError, StdbliteError
+from ..schema import TableSchema
+
+__all__ = ["GroupWrite", "Storage", "TableWrite", "quote"]
+
+log = logging.getLogger("stdblite.engine")
+
+Row = Any
+CHUNK = 500
+
+SYSTEM_DDL = (
+    "CREATE TABLE IF NOT EXISTS st_module (key VARCHAR PRIMARY KEY, value VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS st_transaction ("
+    "tx_id BIGINT, timestamp TIMESTAMP, reducer VARCHAR, args VARCHAR, "
+    "sender VARCHAR, connection_id VARCHAR, deltas VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS st_client ("
+    "connection_id VARCHAR, identity VARCHAR, connected_at TIMESTAMP)",
+    "CREATE TABLE IF NOT EXISTS st_sequence ("
+    "table_name VARCHAR, column_name VARCHAR, next_value BIGINT)",
+)
+SYSTEM_TABLES = ("st_module", "st_transaction", "st_client", "st_sequence")
+
+
+def quote(name: str) -> str:
+    """Quote an identifier for DuckDB."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass
+class TableWrite:
+    """One table's net change in a group: rows gone, changed and new."""
+
+    schema: TableSchema
+    deletes: list[Row] = field(default_factory=list)
+    updates: list[Row] = field(default_factory=list)
+    inserts: list[Row] = field(default_factory=list)
+
+
+@dataclass
+class GroupWrite:
+    """Everything one group commit writes."""
+
+    tables: list[TableWrite] = field(default_factory=list)
+    records: list[tuple[Any, ...]] = field(default_factory=list)
+    clients_in: list[tuple[Any, ...]] = field(default_factory=list)
+    clients_out: list[str] = field(default_factory=list)
+    sequences: list[tuple[str, str, int]] = field(default_factory=list)
+
+
+class Storage:
+    """One DuckDB database file (or memory), locked down for learners' SQL.
+
+    File access and configuration changes are switched off and locked
+    right after opening, so no query, ours or a learner's, can read or
+    write files or undo the lock.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            self.conn = duckdb.connect(path)
+            self.conn.execute("SET enable_external_access = false")
+            self.conn.execute("SET lock_configuration = true")
+        except duckdb.Error as exc:
+            raise StdbliteError(f"cannot open database {path}: {exc}") from exc
+        self.trace: list[str] = []
+        self.fail_statement: str | None = None
+        for ddl in SYSTEM_DDL:
+            self.conn.execute(ddl)
+
+    def close(self) -> None:
+        """Checkpoint and close the DuckDB connection."""
+        self.conn.close()
+
+    # -- schema ------------------------------------------------------------
+
+    def create_table(self, schema: TableSchema) -> None:
+        """Create a user table and the index on its primary key."""
+        columns = ", ".join(
+            f"{quote(c.name)} {c.type.duckdb_type()}"
+            + ("" if c.type.optional else " NOT NULL")
+            for c in schema.columns
+        )
+        self.conn.execute(f"CREATE TABLE {quote(schema.name)} ({columns})")
+        self.create_indexes(schema)
+
+    def create_indexes(self, schema: TableSchema) -> None:
+        """Index the primary key, if any, for bulk updates and deletes."""
+        pk = schema.primary_key
+        if pk is not None:
+            index = quote(f"{schema.name}_pkey")
+            self.conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {index} "
+                f"ON {quote(schema.name)} ({quote(pk.name)})"
+            )
+
+    def drop_table(self, name: str) -> None:
+        """Drop a user table (``delete_data`` only)."""
+        self.conn.execute(f"DROP TABLE IF EXISTS {quote(name)}")
+
+    def add_column(self, table: str, column: Any) -> None:
+        """Add a column with a default to an existing table (a migration)."""
+        default = column.type.to_db(column.default)
+        self.conn.execute(
+            f"ALTER TABLE {quote(table)} ADD COLUMN {quote(column.name)} "
+            f"{column.type.duckdb_type()} DEFAULT {_literal(default)}"
+        )
+
+    def existing_tables(self) -> set[str]:
+        """Names of the tables in the file."""
+        rows = self.conn.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'main'"
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def get_meta(self, key: str) -> str | None:
+        """A value from ``st_module`` (schema, source, owner, identity)."""
+        row = self.conn.execute(
+            "SELECT value FROM st_module WHERE key = ?", [key]
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, values: dict[str, str]) -> None:
+        """Store values in ``st_module``, replacing old ones."""
+        for key, value in values.items():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO st_module VALUES (?, ?)", [key, value]
+            )
+
+    # -- reading -----------------------------------------------------------
+
+    def load_rows(self, schema: TableSchema) -> list[Row]:
+        """Every row of a table, as row objects."""
+        names = ", ".join(quote(c.name) for c in schema.columns)
+        result = self.conn.execute(f"SELECT {names} FROM {quote(schema.name)}")
+        columns = schema.columns
+        return [
+            schema.row_type(
+                *(c.type.from_db(v) for c, v in zip(columns, raw, strict=True))
+            )
+            for raw in result.fetchall()
+        ]
+
+    def load_sequences(self) -> list[tuple[str, str, int]]:
+        """Saved sequence positions: (table, column, next value)."""
+        rows = self.conn.execute("SELECT * FROM st_sequence").fetchall()
+        return [(str(t), str(c), int(n)) for t, c, n in rows]
+
+    def open_clients(self) -> list[tuple[str, str]]:
+        """Connections recorded as open: (connection id, identity) hex."""
+        rows = self.conn.execute(
+            "SELECT connection_id, identity FROM st_client ORDER BY connected_at"
+        ).fetchall()
+        return [(str(c), str(i)) for c, i in rows]
+
+    def last_tx_id(self) -> tuple[int, int]:
+        """The highest transaction id and timestamp (micros) recorded."""
+        row = self.conn.execute(
+            "SELECT max(tx_id), max(epoch_us(timestamp)) FROM st_transaction"
+        ).fetchone()
+        assert row is not None
+        return int(row[0] or 0), int(row[1] or 0)
+
+    # -- the group commit --------------------------------------------------
+
+    def write_group(self, group: GroupWrite) -> None:
+        """Write one group in one DuckDB transaction, or raise CommitError.
+
+        On any DuckDB error the transaction is rolled back, so the file
+        holds all of the group or none of it.
+        """
+        self.trace = []
+        try:
+            self._run("BEGIN")
+            for table in group.tables:
+                self._write_table(table)
+            self._write_system(group)
+            self._run("COMMIT")
+        except duckdb.Error as exc:
+            self._rollback()
+            raise CommitError(f"the database refused the commit: {exc}") from exc
+
+    def _rollback(self) -> None:
+        """Roll back after a failed statement, recording it in the trace."""
+        try:
+            self._run("ROLLBACK")
+        except duckdb.Error:
+            log.exception("rollback after a failed group commit failed")
+
+    def _write_table(self, table: TableWrite) -> None:
+        """The bulk statements for one table: delete, update, insert."""
+        schema = table.schema
+        name = quote(schema.name)
+        if table.deletes:
+            self._delete(schema, table.deletes)
+        if table.updates:
+            self._update(schema, table.updates)
+        columns = "(" + ", ".join(quote(c.name) for c in schema.columns) + ")"
+        for chunk in _chunks(table.inserts):
+            rows = [_db_values(schema, row) for row in chunk]
+            self._insert(f"{name} {columns}", rows)
+
+    def _delete(self, schema: TableSchema, rows: list[Row]) -> None:
+        """Delete rows by primary key, or by every column for a keyless table."""
+        name = quote(schema.name)
+        pk = schema.primary_key
+        for chunk in _chunks(rows):
+            if pk is not None:
+                keys = [pk.type.to_db(getattr(r, pk.name)) for r in chunk]
+                marks = ", ".join("?" * len(keys))
+                self._run(
+                    f"DELETE FROM {name} WHERE {quote(pk.name)} IN ({marks})", keys
+                )
+                continue
+            match = " AND ".join(
+                f"{quote(c.name)} IS NOT DISTINCT FROM ?" for c in schema.columns
+            )
+            where = " OR ".join(f"({match})" for _ in chunk)
+            params = [v for r in chunk for v in _db_values(schema, r)]
+            self._run(f"DELETE FROM {name} WHERE {where}", params)
+
+    def _update(self, schema: TableSchema, rows: list[Row]) -> None:
+        """Rewrite changed rows in place, matched on the primary key."""
+        pk = schema.primary_key
+        assert pk is not None
+        name = quote(schema.name)
+        others = [c for c in schema.columns if c is not pk]
+        if not others:
+            return
+        if len(rows) == 1:
+            sets = ", ".join(f"{quote(c.name)} = ?" for c in others)
+            values = _db_values(schema, rows[0])
+            params = [
+                v for c, v in zip(schema.columns, values, strict=True) if c is not pk
+            ]
+            params.append(pk.type.to_db(getattr(rows[0], pk.name)))
+            self._run(f"UPDATE {name} SET {sets} WHERE {quote(pk.name)} = ?", params)
+            return
+        sets = ", ".join(f"{quote(c.name)} = v.{quote(c.name)}" for c in others)
+        aliases = ", ".join(quote(c.name) for c in schema.columns)
+        first = (
+            "("
+            + ", ".join(f"CAST(? AS {c.type.duckdb_type()})" for c in schema.columns)
+            + ")"
+        )
+        rest = "(" + ", ".join("?" * len(schema.columns)) + ")"
+        for chunk in _chunks(rows):
+            tuples = ", ".join([first] + [rest] * (len(chunk) - 1))
+            params = [v for row in chunk for v in _db_values(schema, row)]
+            self._run(
+                f"UPDATE {name} SET {sets} FROM (VALUES {tuples}) AS v({aliases}) "
+                f"WHERE {name}.{quote(pk.name)} = v.{quote(pk.name)}",
+                params,
+            )
+
+    def _insert(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One multi-row INSERT."""
+        width = len(rows[0])
+        one = "(" + ", ".join("?" * width) + ")"
+        marks = ", ".join([one] * len(rows))
+        self._run(f"INSERT INTO {name} VALUES {marks}", [v for r in rows for v in r])
+
+    def _write_system(self, group: GroupWrite) -> None:
+        """Transaction records, client bookkeeping and sequence positions."""
+        for chunk in _chunks(group.records):
+            self._insert("st_transaction", chunk)
+        for chunk in _chunks(group.clients_in):
+            self._insert("st_client", chunk)
+        if group.clients_out:
+            marks = ", ".join("?" * len(group.clients_out))
+            self._run(
+                f"DELETE FROM st_client WHERE connection_id IN ({marks})",
+                group.clients_out,
+            )
+        for table, column, value in group.sequences:
+            self._run(
+                "DELETE FROM st_sequence WHERE table_name = ? AND column_name = ?",
+                [table, column],
+            )
+            self._insert("st_sequence", [(table, column, value)])
+
+    def _run(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        """Execute one statement and add it to the trace."""
+        self.trace.append(_traced(sql, params))
+        if self.fail_statement is not None and sql.startswith(self.fail_statement):
+            raise duckdb.IOException(f"injected failure on {self.fail_statement!r}")
+        self.conn.execute(sql, params)
+
+
+def _db_values(schema: TableSchema, row: Row) -> list[Any]:
+    """A row's values in column order, as DuckDB takes them."""
+    return [c.type.to_db(getattr(row, c.name)) for c in schema.columns]
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """Split a long list so no statement carries too many parameters."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _literal(value: Any) -> str:
+    """A SQL literal for a column default (only simple values reach here)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, bytes):
+        return "'" + "".join(f"\\x{b:02x}" for b in value) + "'::BLOB"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _traced(sql: str, params: Sequence[Any] | None) -> str:
+    """A statement as a learner reads it: parameters shown, long ones cut."""
+    if not params:
+        return sql
+    shown = json.dumps([_short(p) for p in params[:12]], default=str)
+    more = f" ... {len(params)} values" if len(params) > 12 else ""
+    return f"{sql}  -- {shown}{more}"
+
+
+def _short(value: Any) -> Any:
+    """Cut long text so a trace line stays readable."""
+    if isinstance(value, str) and len(value) > 24:
+        return value[:20] + "..."
+    return value

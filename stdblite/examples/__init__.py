@@ -1,0 +1,1 @@
+"""Example modules shipped with stdblite: loaded as files, not imported."""
