@@ -119,6 +119,7 @@ class Database:
         self._connections: dict[ConnectionId, Identity] = {}
         self._closed = threading.Event()
         self._tx_id, self._last_micros = storage.last_tx_id()
+        self._stats = {"groups": 0, "transactions": 0, "failed": 0, "rolled_back": 0}
         self._thread = threading.Thread(
             target=self._serve, name=f"stdblite-{name}", daemon=True
         )
@@ -362,6 +363,11 @@ class Database:
 
         return remove
 
+    def stats(self) -> dict[str, int]:
+        """Counters since opening: groups written, transactions committed,
+        calls that failed, groups rolled back by DuckDB."""
+        return dict(self._stats)
+
     def trace(self) -> list[str]:
         """The SQL that the last group commit sent to DuckDB."""
         return list(self._storage.trace)
@@ -482,9 +488,18 @@ class Database:
             self._tx_id = start_tx_id
             for item in committed:
                 item.tx, item.error = None, exc
+            self._stats["rolled_back"] += 1
             committed = []
         self._undo.clear()
+        self._count(done, committed)
         self._after_commit(done)
+
+    def _count(self, done: list[_Done], committed: list[_Done]) -> None:
+        """Keep the figures that :meth:`stats` reports."""
+        if committed:
+            self._stats["groups"] += 1
+        self._stats["transactions"] += len(committed)
+        self._stats["failed"] += sum(1 for d in done if d.error is not None)
 
     def _after_commit(self, done: list[_Done]) -> None:
         """Update bookkeeping, tell listeners, then answer the callers."""

@@ -91,6 +91,8 @@ class Storage:
         except duckdb.Error as exc:
             raise StdbliteError(f"cannot open database {path}: {exc}") from exc
         self.trace: list[str] = []
+        # Fault injection for tests: a statement starting with this text
+        # raises duckdb.IOException, as a failing disk would.
         self.fail_statement: str | None = None
         for ddl in SYSTEM_DDL:
             self.conn.execute(ddl)
