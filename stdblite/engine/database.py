@@ -364,8 +364,7 @@ class Database:
         return remove
 
     def stats(self) -> dict[str, int]:
-        """Counters since opening: groups written, transactions committed,
-        calls that failed, groups rolled back by DuckDB."""
+        """Counters since opening: groups, transactions, failures, rollbacks."""
         return dict(self._stats)
 
     def trace(self) -> list[str]:
