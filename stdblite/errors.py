@@ -16,7 +16,9 @@ you; anything else escaping stdblite is a bug in stdblite. The tree::
     │   └── UniqueConstraintViolation
     ├── CommitError                 DuckDB refused a group commit
     ├── QueryError                  SQL was refused or failed
-    │   └── PermissionDenied        SQL touched what it may not see
+    │   ├── PermissionDenied        SQL touched what it may not see
+    │   └── UnsupportedQuery        outside the subscription SQL subset
+    ├── ProtocolError               a wire message cannot be read
     ├── TokenError                  a token is forged, altered or expired
     └── DatabaseClosed
 
@@ -37,6 +39,7 @@ __all__ = [
     "ModuleLoadError",
     "NoSuchReducer",
     "PermissionDenied",
+    "ProtocolError",
     "QueryError",
     "ReducerCallError",
     "ReducerError",
@@ -44,6 +47,7 @@ __all__ = [
     "StdbliteError",
     "TokenError",
     "UniqueConstraintViolation",
+    "UnsupportedQuery",
 ]
 
 
@@ -117,6 +121,27 @@ class QueryError(StdbliteError):
 
 class PermissionDenied(QueryError):
     """A query reached a table, function or setting it may not use."""
+
+
+class UnsupportedQuery(QueryError):
+    """A subscription query is not ``SELECT * FROM <table> [WHERE ...]``.
+
+    Also raised for an unknown table or column and for a comparison whose
+    two sides cannot be compared; the message says what was found and what
+    is supported.
+    """
+
+
+class ProtocolError(StdbliteError):
+    """A wire message cannot be read: bad JSON, unknown type, bad field.
+
+    ``request_id`` is the message's request id when it could be read, so a
+    server can answer the request it belongs to; otherwise None.
+    """
+
+    def __init__(self, message: str, request_id: int | None = None) -> None:
+        super().__init__(message)
+        self.request_id = request_id
 
 
 class TokenError(StdbliteError):

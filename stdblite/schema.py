@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
+import functools
 import re
 import types
 import typing
@@ -320,7 +321,7 @@ class TableSchema:
     public: bool = False
     scheduled: str | None = None
 
-    @property
+    @functools.cached_property
     def primary_key(self) -> ColumnSchema | None:
         """The primary-key column, if the table has one."""
         return next((c for c in self.columns if c.primary_key), None)

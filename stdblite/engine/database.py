@@ -476,22 +476,40 @@ class Database:
         if not jobs:
             return
         start_tx_id = self._tx_id
-        done = [self._run_one(job) for job in jobs]
-        committed = [d for d in done if d.tx is not None]
+        done: list[_Done] = []
         try:
+            done.extend(self._run_one(job) for job in jobs)
+            committed = [d for d in done if d.tx is not None]
             if committed:
                 self._storage.write_group(self._group_write(committed))
-        except CommitError as exc:
-            log.error("group of %d transactions rolled back: %s", len(committed), exc)
-            self._undo.rollback(self._working_set)
+        except Exception as exc:
+            # A refused commit, or a fault in the engine itself: either way
+            # the whole group is undone and every caller in it is told.
+            error = self._group_failed(exc, jobs, done)
             self._tx_id = start_tx_id
-            for item in committed:
-                item.tx, item.error = None, exc
-            self._stats["rolled_back"] += 1
+            done = [
+                d if d.tx is None and d.error else _Done(d.job, None, error)
+                for d in done
+            ]
+            done += [_Done(job, None, error) for job in jobs[len(done) :]]
             committed = []
         self._undo.clear()
         self._count(done, committed)
         self._after_commit(done)
+
+    def _group_failed(
+        self, exc: Exception, jobs: list[_Job], done: list[_Done]
+    ) -> CommitError:
+        """Log a failed group, restore the working set, return the error."""
+        if isinstance(exc, CommitError):
+            log.error("group of %d transactions rolled back: %s", len(jobs), exc)
+        else:
+            log.error("engine fault; group of %d rolled back", len(jobs), exc_info=True)
+        self._undo.rollback(self._working_set)
+        self._stats["rolled_back"] += 1
+        if isinstance(exc, CommitError):
+            return exc
+        return CommitError(f"the engine failed and rolled back: {exc}")
 
     def _count(self, done: list[_Done], committed: list[_Done]) -> None:
         """Keep the figures that :meth:`stats` reports."""
@@ -612,6 +630,7 @@ class Database:
                 write.deletes.append(before)
             elif before != after:
                 write.updates.append(after)
+                _note_changed_columns(write, before, after)
         group.tables = [
             w for w in writes.values() if w.inserts or w.deletes or w.updates
         ]
@@ -695,6 +714,14 @@ class Database:
             self._scheduler.due[slot] = now + row.scheduled_at.every_micros
 
 
+def _note_changed_columns(write: TableWrite, before: Any, after: Any) -> None:
+    """Add the columns an update changed to those the UPDATE must set."""
+    for column in write.schema.columns:
+        changed = getattr(before, column.name) != getattr(after, column.name)
+        if changed and column not in write.update_columns:
+            write.update_columns.append(column)
+
+
 def _settle(future: Future[Any], reader: Callable[[], Any] | None) -> None:
     """Answer a read job with its result or its exception."""
     try:
@@ -714,6 +741,6 @@ def _wipe(storage: Storage) -> None:
     for name in storage.existing_tables():
         if not name.startswith("st_"):
             storage.drop_table(name)
-    for name in ("st_transaction", "st_client", "st_sequence"):
+    for name in ("st_transaction_log", "st_client", "st_sequence"):
         storage.conn.execute(f"DELETE FROM {name}")
     storage.conn.execute("DELETE FROM st_module WHERE key = 'schema'")

@@ -38,10 +38,7 @@ def read_history(
     """Recorded transactions, oldest first; the newest ``limit`` if given."""
     cursor = conn.cursor()
     try:
-        query = (
-            "SELECT tx_id, epoch_us(timestamp), reducer, args, sender, "
-            "connection_id, deltas FROM st_transaction ORDER BY tx_id"
-        )
+        query = "SELECT tx_id, record FROM st_transaction_log ORDER BY tx_id"
         if limit is not None:
             query = f"SELECT * FROM ({query} DESC LIMIT {int(limit)}) ORDER BY 1"
         raw = cursor.execute(query).fetchall()
@@ -53,10 +50,13 @@ def read_history(
 def _transaction(
     raw: tuple[Any, ...], schemas: dict[str, TableSchema], module: Module
 ) -> Transaction:
-    """One ``st_transaction`` row back as a :class:`Transaction`."""
-    tx_id, micros, reducer, args, sender, connection, deltas_text = raw
+    """One ``st_transaction_log`` row back as a :class:`Transaction`."""
+    tx_id, text = raw
+    record = json.loads(text)
+    reducer, sender = record["reducer"], record["sender"]
+    connection = record["connection_id"]
     deltas = {}
-    for table, delta in json.loads(deltas_text).items():
+    for table, delta in record["deltas"].items():
         schema = schemas.get(table)
         if schema is not None:
             deltas[table] = TableDelta(
@@ -64,14 +64,14 @@ def _transaction(
                 [_row(schema, r) for r in delta["inserts"]],
             )
     definition = module.reducers.get(reducer)
-    values = json.loads(args)
+    values = record["args"]
     if definition is not None and len(values) == len(definition.params):
         values = [
             p.from_json(v) for p, v in zip(definition.params, values, strict=True)
         ]
     return Transaction(
         int(tx_id),
-        Timestamp(int(micros)),
+        Timestamp(int(record["timestamp"])),
         str(reducer),
         values,
         Identity.from_hex(sender),

@@ -57,18 +57,18 @@ class Transaction:
 
     def record(
         self, schemas: dict[str, TableSchema], args_json: list[Any]
-    ) -> tuple[Any, ...]:
-        """The ``st_transaction`` row for this transaction."""
+    ) -> tuple[int, str]:
+        """The ``st_transaction_log`` row: the id and one JSON record."""
         deltas = {name: d.to_json(schemas[name]) for name, d in self.deltas.items()}
-        return (
-            self.tx_id,
-            self.timestamp.to_datetime().replace(tzinfo=None),
-            self.reducer,
-            json.dumps(args_json),
-            self.sender.to_hex(),
-            None if self.connection_id is None else self.connection_id.to_hex(),
-            json.dumps(deltas),
-        )
+        record = {
+            "timestamp": self.timestamp.micros_since_unix_epoch,
+            "reducer": self.reducer,
+            "args": args_json,
+            "sender": self.sender.to_hex(),
+            "connection_id": self.connection_id and self.connection_id.to_hex(),
+            "deltas": deltas,
+        }
+        return self.tx_id, json.dumps(record)
 
     def describe_changes(self) -> list[str]:
         """One line per changed row: ``+ player(...)``, ``- player(...)``.

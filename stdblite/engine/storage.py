@@ -19,33 +19,48 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 
 from ..errors import CommitError, StdbliteError
-from ..schema import TableSchema
+from ..schema import ColumnSchema, TableSchema
 
 __all__ = ["GroupWrite", "Storage", "TableWrite", "quote"]
 
 log = logging.getLogger("stdblite.engine")
 
 Row = Any
-CHUNK = 500
 
 SYSTEM_DDL = (
     "CREATE TABLE IF NOT EXISTS st_module (key VARCHAR PRIMARY KEY, value VARCHAR)",
-    "CREATE TABLE IF NOT EXISTS st_transaction ("
-    "tx_id BIGINT, timestamp TIMESTAMP, reducer VARCHAR, args VARCHAR, "
-    "sender VARCHAR, connection_id VARCHAR, deltas VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS st_transaction_log (tx_id BIGINT, record VARCHAR)",
+    # The record is one JSON text, which keeps the per-commit INSERT cheap;
+    # the view spreads it into columns for a learner's SELECT.
+    "CREATE OR REPLACE VIEW st_transaction AS SELECT tx_id, "
+    "make_timestamp(CAST(record->>'$.timestamp' AS BIGINT)) AS timestamp, "
+    "record->>'$.reducer' AS reducer, record->'$.args' AS args, "
+    "record->>'$.sender' AS sender, record->>'$.connection_id' AS connection_id, "
+    "record->'$.deltas' AS deltas FROM st_transaction_log",
     "CREATE TABLE IF NOT EXISTS st_client ("
     "connection_id VARCHAR, identity VARCHAR, connected_at TIMESTAMP)",
     "CREATE TABLE IF NOT EXISTS st_sequence ("
     "table_name VARCHAR, column_name VARCHAR, next_value BIGINT)",
 )
-SYSTEM_TABLES = ("st_module", "st_transaction", "st_client", "st_sequence")
+SYSTEM_TABLES = (
+    "st_module",
+    "st_transaction",
+    "st_transaction_log",
+    "st_client",
+    "st_sequence",
+)
+CLIENT_COLUMNS = [
+    ("connection_id", "VARCHAR"),
+    ("identity", "VARCHAR"),
+    ("connected_at", "TIMESTAMP"),
+]
 
 
 def quote(name: str) -> str:
@@ -61,6 +76,7 @@ class TableWrite:
     deletes: list[Row] = field(default_factory=list)
     updates: list[Row] = field(default_factory=list)
     inserts: list[Row] = field(default_factory=list)
+    update_columns: list[ColumnSchema] = field(default_factory=list)
 
 
 @dataclass
@@ -68,7 +84,7 @@ class GroupWrite:
     """Everything one group commit writes."""
 
     tables: list[TableWrite] = field(default_factory=list)
-    records: list[tuple[Any, ...]] = field(default_factory=list)
+    records: list[tuple[int, str]] = field(default_factory=list)
     clients_in: list[tuple[Any, ...]] = field(default_factory=list)
     clients_out: list[str] = field(default_factory=list)
     sequences: list[tuple[str, str, int]] = field(default_factory=list)
@@ -127,7 +143,7 @@ class Storage:
         """Drop a user table (``delete_data`` only)."""
         self.conn.execute(f"DROP TABLE IF EXISTS {quote(name)}")
 
-    def add_column(self, table: str, column: Any) -> None:
+    def add_column(self, table: str, column: ColumnSchema) -> None:
         """Add a column with a default to an existing table (a migration)."""
         default = column.type.to_db(column.default)
         self.conn.execute(
@@ -185,7 +201,8 @@ class Storage:
     def last_tx_id(self) -> tuple[int, int]:
         """The highest transaction id and timestamp (micros) recorded."""
         row = self.conn.execute(
-            "SELECT max(tx_id), max(epoch_us(timestamp)) FROM st_transaction"
+            "SELECT max(tx_id), max(CAST(record->>'$.timestamp' AS BIGINT)) "
+            "FROM st_transaction_log"
         ).fetchone()
         assert row is not None
         return int(row[0] or 0), int(row[1] or 0)
@@ -205,108 +222,112 @@ class Storage:
                 self._write_table(table)
             self._write_system(group)
             self._run("COMMIT")
-        except duckdb.Error as exc:
+        except Exception as exc:
+            # Not only duckdb.Error: a value DuckDB cannot convert raises
+            # TypeError or ValueError, and must roll back the group the same.
             self._rollback()
             raise CommitError(f"the database refused the commit: {exc}") from exc
 
     def _rollback(self) -> None:
         """Roll back after a failed statement, recording it in the trace."""
         try:
-            self._run("ROLLBACK")
+            self.conn.execute("ROLLBACK")
+            self.trace.append("ROLLBACK")
         except duckdb.Error:
             log.exception("rollback after a failed group commit failed")
 
     def _write_table(self, table: TableWrite) -> None:
         """The bulk statements for one table: delete, update, insert."""
         schema = table.schema
-        name = quote(schema.name)
         if table.deletes:
             self._delete(schema, table.deletes)
-        if table.updates:
-            self._update(schema, table.updates)
-        columns = "(" + ", ".join(quote(c.name) for c in schema.columns) + ")"
-        for chunk in _chunks(table.inserts):
-            rows = [_db_values(schema, row) for row in chunk]
-            self._insert(f"{name} {columns}", rows)
+        if table.updates and table.update_columns:
+            self._update(schema, table.updates, table.update_columns)
+        if table.inserts:
+            columns = [(c.name, c.type.duckdb_type()) for c in schema.columns]
+            rows = [_db_values(schema, row) for row in table.inserts]
+            self._insert(schema.name, columns, rows)
 
     def _delete(self, schema: TableSchema, rows: list[Row]) -> None:
         """Delete rows by primary key, or by every column for a keyless table."""
         name = quote(schema.name)
         pk = schema.primary_key
-        for chunk in _chunks(rows):
-            if pk is not None:
-                keys = [pk.type.to_db(getattr(r, pk.name)) for r in chunk]
-                marks = ", ".join("?" * len(keys))
+        if pk is not None:
+            keys = [pk.type.to_db(getattr(r, pk.name)) for r in rows]
+            column = quote(pk.name)
+            if len(keys) == 1:
+                self._run(f"DELETE FROM {name} WHERE {column} = ?", keys)
+            else:
+                cast = f"?::{pk.type.duckdb_type()}[]"
                 self._run(
-                    f"DELETE FROM {name} WHERE {quote(pk.name)} IN ({marks})", keys
+                    f"DELETE FROM {name} WHERE {column} IN (SELECT unnest({cast}))",
+                    [keys],
                 )
-                continue
-            match = " AND ".join(
-                f"{quote(c.name)} IS NOT DISTINCT FROM ?" for c in schema.columns
-            )
-            where = " OR ".join(f"({match})" for _ in chunk)
-            params = [v for r in chunk for v in _db_values(schema, r)]
-            self._run(f"DELETE FROM {name} WHERE {where}", params)
+            return
+        match = " AND ".join(
+            f"{quote(c.name)} IS NOT DISTINCT FROM ?" for c in schema.columns
+        )
+        for row in rows:
+            self._run(f"DELETE FROM {name} WHERE {match}", _db_values(schema, row))
 
-    def _update(self, schema: TableSchema, rows: list[Row]) -> None:
-        """Rewrite changed rows in place, matched on the primary key."""
+    def _update(
+        self, schema: TableSchema, rows: list[Row], columns: list[ColumnSchema]
+    ) -> None:
+        """Rewrite the changed columns of changed rows, matched on the key.
+
+        One row is a plain ``UPDATE ... WHERE key = ?``; many rows are
+        joined to their new values passed as one list per column, which
+        keeps the statement's cost nearly flat in the number of rows.
+        """
         pk = schema.primary_key
         assert pk is not None
-        name = quote(schema.name)
-        others = [c for c in schema.columns if c is not pk]
-        if not others:
-            return
+        name, key = quote(schema.name), quote(pk.name)
         if len(rows) == 1:
-            sets = ", ".join(f"{quote(c.name)} = ?" for c in others)
-            values = _db_values(schema, rows[0])
-            params = [
-                v for c, v in zip(schema.columns, values, strict=True) if c is not pk
-            ]
-            params.append(pk.type.to_db(getattr(rows[0], pk.name)))
-            self._run(f"UPDATE {name} SET {sets} WHERE {quote(pk.name)} = ?", params)
+            sets = ", ".join(f"{quote(c.name)} = ?" for c in columns)
+            params = [c.type.to_db(getattr(rows[0], c.name)) for c in (*columns, pk)]
+            self._run(f"UPDATE {name} SET {sets} WHERE {key} = ?", params)
             return
-        sets = ", ".join(f"{quote(c.name)} = v.{quote(c.name)}" for c in others)
-        aliases = ", ".join(quote(c.name) for c in schema.columns)
-        first = (
-            "("
-            + ", ".join(f"CAST(? AS {c.type.duckdb_type()})" for c in schema.columns)
-            + ")"
+        sets = ", ".join(f"{quote(c.name)} = v.{quote(c.name)}" for c in columns)
+        source = _unnest([(c.name, c.type.duckdb_type()) for c in (pk, *columns)])
+        params = [
+            [c.type.to_db(getattr(r, c.name)) for r in rows] for c in (pk, *columns)
+        ]
+        self._run(
+            f"UPDATE {name} SET {sets} FROM ({source}) AS v "
+            f"WHERE {name}.{key} = v.{key}",
+            params,
         )
-        rest = "(" + ", ".join("?" * len(schema.columns)) + ")"
-        for chunk in _chunks(rows):
-            tuples = ", ".join([first] + [rest] * (len(chunk) - 1))
-            params = [v for row in chunk for v in _db_values(schema, row)]
-            self._run(
-                f"UPDATE {name} SET {sets} FROM (VALUES {tuples}) AS v({aliases}) "
-                f"WHERE {name}.{quote(pk.name)} = v.{quote(pk.name)}",
-                params,
-            )
 
-    def _insert(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
-        """One multi-row INSERT."""
-        width = len(rows[0])
-        one = "(" + ", ".join("?" * width) + ")"
-        marks = ", ".join([one] * len(rows))
-        self._run(f"INSERT INTO {name} VALUES {marks}", [v for r in rows for v in r])
+    def _insert(
+        self, table: str, columns: list[tuple[str, str]], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert rows: VALUES for one, one list per column for many."""
+        names = "(" + ", ".join(quote(n) for n, _ in columns) + ")"
+        target = f"{quote(table)} {names}"
+        if len(rows) == 1:
+            marks = ", ".join("?" * len(columns))
+            self._run(f"INSERT INTO {target} VALUES ({marks})", list(rows[0]))
+            return
+        by_column = [list(values) for values in zip(*rows, strict=True)]
+        self._run(f"INSERT INTO {target} {_unnest(columns)}", by_column)
 
     def _write_system(self, group: GroupWrite) -> None:
         """Transaction records, client bookkeeping and sequence positions."""
-        for chunk in _chunks(group.records):
-            self._insert("st_transaction", chunk)
-        for chunk in _chunks(group.clients_in):
-            self._insert("st_client", chunk)
-        if group.clients_out:
-            marks = ", ".join("?" * len(group.clients_out))
-            self._run(
-                f"DELETE FROM st_client WHERE connection_id IN ({marks})",
-                group.clients_out,
-            )
+        if group.records:
+            log_columns = [("tx_id", "BIGINT"), ("record", "VARCHAR")]
+            self._insert("st_transaction_log", log_columns, group.records)
+        if group.clients_in:
+            self._insert("st_client", CLIENT_COLUMNS, group.clients_in)
+        for connection in group.clients_out:
+            self._run("DELETE FROM st_client WHERE connection_id = ?", [connection])
         for table, column, value in group.sequences:
             self._run(
                 "DELETE FROM st_sequence WHERE table_name = ? AND column_name = ?",
                 [table, column],
             )
-            self._insert("st_sequence", [(table, column, value)])
+            self._run(
+                "INSERT INTO st_sequence VALUES (?, ?, ?)", [table, column, value]
+            )
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Execute one statement and add it to the trace."""
@@ -316,15 +337,15 @@ class Storage:
         self.conn.execute(sql, params)
 
 
+def _unnest(columns: list[tuple[str, str]]) -> str:
+    """``SELECT unnest(?::T[]) AS "c", ...``: rows passed as column lists."""
+    parts = [f"unnest(?::{kind}[]) AS {quote(name)}" for name, kind in columns]
+    return "SELECT " + ", ".join(parts)
+
+
 def _db_values(schema: TableSchema, row: Row) -> list[Any]:
     """A row's values in column order, as DuckDB takes them."""
     return [c.type.to_db(getattr(row, c.name)) for c in schema.columns]
-
-
-def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    """Split a long list so no statement carries too many parameters."""
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
 
 
 def _literal(value: Any) -> str:
