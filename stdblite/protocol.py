@@ -51,13 +51,21 @@ from .identity import ConnectionId, Identity, Timestamp
 
 __all__ = [
     "MAX_DEPTH",
+    "AdminReply",
+    "AdminRequest",
+    "AdminResult",
     "CallReducer",
     "ClientMessage",
+    "DeleteDatabase",
+    "Describe",
     "Error",
     "InitialConnection",
+    "LogLines",
+    "Logs",
     "OneOffQuery",
     "OneOffQueryResult",
     "Outcome",
+    "Publish",
     "ReducerResult",
     "Row",
     "ServerMessage",
@@ -69,9 +77,11 @@ __all__ = [
     "TransactionUpdate",
     "Unsubscribe",
     "UnsubscribeApplied",
+    "decode_admin",
     "decode_client",
     "decode_server",
     "encode",
+    "encode_admin",
 ]
 
 MAX_DEPTH = 32
@@ -490,7 +500,7 @@ _SERVER: dict[str, type[Any]] = {
 # --- encoding -------------------------------------------------------------------
 
 
-def encode(message: ClientMessage | ServerMessage) -> str:
+def encode(message: ClientMessage | ServerMessage | AdminReply) -> str:
     """The message as one JSON text frame.
 
     The fields are trusted to have their annotated types (decoding is where
@@ -674,3 +684,109 @@ def _read_fields(cls: type[Any], body: Any, path: str) -> Any:
 def _join(path: str, name: str) -> str:
     """``tables[0]`` and ``rows`` make ``tables[0].rows``."""
     return f"{path}.{name}" if path else name
+
+
+# --- administration: the owner's messages at /v1/admin -------------------------
+#
+# Publishing, deleting, describing and reading logs go over their own
+# WebSocket endpoint, so the subscribe endpoint stays the SpacetimeDB-shaped
+# protocol above. Each request names its database; each is answered by one
+# AdminResult (and, for a followed log, LogLines until the client closes).
+
+
+def _read_flag(value: Any, path: str) -> bool:
+    """A JSON boolean."""
+    _need(type(value) is bool)
+    return bool(value)
+
+
+def _read_object(value: Any, path: str) -> dict[str, Any]:
+    """A JSON object whose values do not nest too deep."""
+    _need(type(value) is dict)
+    if not _within(value, MAX_DEPTH):
+        raise _Invalid(f"field {path!r} nests deeper than {MAX_DEPTH} levels")
+    return dict(value)
+
+
+_FLAG = _kind("true or false", _read_flag)
+_OBJECT = _kind("a JSON object", _read_object)
+
+
+@dataclass(frozen=True)
+class Publish:
+    """Create a database from module source, or republish it (owner only)."""
+
+    request_id: int = field(metadata=_ID)
+    database: str = field(metadata=_TEXT)
+    source: str = field(metadata=_TEXT)
+    delete_data: bool = field(metadata=_FLAG)
+
+
+@dataclass(frozen=True)
+class DeleteDatabase:
+    """Stop a database and delete its file (owner only)."""
+
+    request_id: int = field(metadata=_ID)
+    database: str = field(metadata=_TEXT)
+
+
+@dataclass(frozen=True)
+class Describe:
+    """The schema of a database: its tables and reducers, as JSON."""
+
+    request_id: int = field(metadata=_ID)
+    database: str = field(metadata=_TEXT)
+
+
+@dataclass(frozen=True)
+class Logs:
+    """The last ``count`` log lines (owner only); ``follow`` keeps sending."""
+
+    request_id: int = field(metadata=_ID)
+    database: str = field(metadata=_TEXT)
+    count: int = field(metadata=_ID)
+    follow: bool = field(metadata=_FLAG)
+
+
+@dataclass(frozen=True)
+class AdminResult:
+    """The answer to an administration request: a result or the error."""
+
+    request_id: int = field(metadata=_ID)
+    error: str | None = field(metadata=_optional(_TEXT))
+    result: dict[str, Any] | None = field(metadata=_optional(_OBJECT))
+
+
+@dataclass(frozen=True)
+class LogLines:
+    """Log lines of a followed database, as they are written."""
+
+    request_id: int = field(metadata=_ID)
+    lines: list[str] = field(metadata=_TEXTS)
+
+
+AdminRequest: TypeAlias = Publish | DeleteDatabase | Describe | Logs
+AdminReply: TypeAlias = AdminResult | LogLines
+
+_ADMIN: dict[str, type[Any]] = {
+    cls.__name__: cls for cls in (Publish, DeleteDatabase, Describe, Logs)
+}
+_ADMIN_REPLIES: dict[str, type[Any]] = {
+    cls.__name__: cls for cls in (AdminResult, LogLines)
+}
+_SERVER.update(_ADMIN_REPLIES)
+
+
+def decode_admin(frame: str | bytes) -> AdminRequest:
+    """Read an administration request; raise ProtocolError if it is not one."""
+    message: AdminRequest = _decode(frame, _ADMIN, "admin client", _CLIENT)
+    return message
+
+
+def encode_admin(message: AdminRequest) -> str:
+    """An administration request as one JSON text frame."""
+    return json.dumps(
+        {type(message).__name__: _write_fields(message)},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )

@@ -68,6 +68,7 @@ class _Job:
     connection_id: ConnectionId | None = None
     read: Callable[[], Any] | None = None
     slot: tuple[str, Hashable] | None = None
+    request: Any = None
 
 
 @dataclass
@@ -154,6 +155,23 @@ class Database:
             raise
 
     @classmethod
+    def reopen(cls, path: str | Path, *, name: str | None = None) -> Database:
+        """Open an existing database file with the module source it keeps.
+
+        This is how a server restarts its databases: every publish stores
+        the module's source in the file's ``st_module`` table.
+        """
+        storage = Storage(str(path))
+        try:
+            source = storage.get_meta("source")
+        finally:
+            storage.close()
+        if source is None:
+            raise StdbliteError(f"{path} holds no published module")
+        module = load_module(Path(path).with_suffix(".py"), source=source)
+        return cls.open(module, path, name=name)
+
+    @classmethod
     def _start(
         cls,
         module: Module,
@@ -238,11 +256,14 @@ class Database:
         sender: Identity | None = None,
         connection_id: ConnectionId | None = None,
         from_json: bool = False,
+        request: Any = None,
     ) -> Future[Transaction]:
         """Queue a reducer call and return a future of its transaction.
 
         Arguments are checked (or decoded, with ``from_json``) before the
         call is queued, so a wrong call fails here and changes nothing.
+        ``request`` comes back on the committed transaction, so that an
+        ``on_commit`` listener can answer the caller in commit order.
         """
         definition = self.reducer(reducer_name)
         if from_json:
@@ -252,6 +273,7 @@ class Database:
         job = _Job(
             "call", Future(), definition, checked, sender or self.owner, connection_id
         )
+        job.request = request
         return self._submit(job)
 
     def reducer(self, name: str) -> ReducerDef:
@@ -327,6 +349,34 @@ class Database:
         is_owner = as_identity is None or as_identity == self.owner
         visible = {n for n, s in self._schemas.items() if s.public or is_owner}
         return run_query(self._storage.conn, query, visible, is_owner)
+
+    def submit_read(self, reader: Callable[[], Any]) -> Future[Any]:
+        """Queue ``reader`` for the writer thread, between two groups.
+
+        The future-returning form of :meth:`read`, for callers (like the
+        server's event loop) that must not block.
+        """
+        return self._submit(_Job("read", Future(), read=reader))
+
+    def fetch_rows(self, table: str, sql: str, params: Sequence[Any]) -> list[Any]:
+        """Rows of ``table`` that a trusted SELECT of all its columns returns.
+
+        For engine-side callers (subscriptions' first rows), not for
+        learners' SQL, which goes through :meth:`sql` and its checks.
+        """
+        schema = self._schemas[table]
+        cursor = self._storage.conn.cursor()
+        try:
+            raw = cursor.execute(sql, list(params)).fetchall()
+        finally:
+            cursor.close()
+        columns = schema.columns
+        return [
+            schema.row_type(
+                *(c.type.from_db(v) for c, v in zip(columns, r, strict=True))
+            )
+            for r in raw
+        ]
 
     def read(self, reader: Callable[[], Any]) -> Any:
         """Run ``reader`` on the writer thread between two groups.
@@ -567,6 +617,7 @@ class Database:
             job.sender,
             job.connection_id,
             deltas,
+            job.request,
         )
         return _Done(job, tx, error)
 

@@ -10,6 +10,7 @@ database, a ``.log`` file beside it. ``stdb logs`` reads these.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as dt
 import logging
 import threading
@@ -99,6 +100,7 @@ class DatabaseLog:
             lines = list(self.lines)
         return lines if count is None else lines[-count:] if count > 0 else []
 
+    @contextlib.contextmanager
     def follow(self) -> Iterator[collections.deque[LogLine]]:
         """Register a queue that receives every new line (for ``logs -f``)."""
         queue: collections.deque[LogLine] = collections.deque(maxlen=10_000)

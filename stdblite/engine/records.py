@@ -54,6 +54,8 @@ class Transaction:
     sender: Identity
     connection_id: ConnectionId | None
     deltas: dict[str, TableDelta]
+    request: Any = field(default=None, repr=False, compare=False)
+    """What the caller attached to its call (the server's request), if any."""
 
     def record(
         self, schemas: dict[str, TableSchema], args_json: list[Any]

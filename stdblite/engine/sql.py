@@ -10,8 +10,11 @@ is about visibility and read-only-ness, not about files.
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import html
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -58,6 +61,10 @@ class SqlResult:
         """Each row as a dict keyed by column name."""
         return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
 
+    def json_rows(self) -> list[list[Any]]:
+        """The rows as JSON data: text for times, decimals and the like."""
+        return [[_json_value(v) for v in row] for row in self.rows]
+
     def __len__(self) -> int:
         return len(self.rows)
 
@@ -90,6 +97,25 @@ class SqlResult:
             for row in self.rows
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _json_value(value: Any) -> Any:
+    """A DuckDB result value as JSON data."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if value == value and abs(value) != float("inf") else str(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, dt.datetime | dt.date | dt.time | dt.timedelta):
+        return str(value)
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    return str(value)
 
 
 def _cell(value: Any) -> str:

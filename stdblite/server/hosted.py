@@ -1,0 +1,132 @@
+"""One hosted database: its engine, its connected clients, and the fan-out.
+
+The engine tells the server about each durable commit on its writer
+thread; :class:`HostedDatabase` hands the transaction to the event loop,
+in commit order, and there works out who must hear of it. Clients whose
+queries are the same get the same message, so it is matched and encoded
+once per distinct set of queries, not once per client. The caller of the
+reducer gets its :class:`ReducerResult` in the same pass, so no client
+ever sees a later transaction before the answer to its own call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..engine import Database, Transaction
+from ..protocol import ReducerResult, TableUpdate, TransactionUpdate, encode
+from ..query import Query
+from ..schema import TableSchema
+
+if TYPE_CHECKING:
+    from .session import ClientSession
+
+__all__ = ["HostedDatabase"]
+
+log = logging.getLogger("stdblite.server")
+
+
+class HostedDatabase:
+    """A :class:`Database` on the server, with the sessions subscribed to it."""
+
+    def __init__(self, db: Database, loop: asyncio.AbstractEventLoop) -> None:
+        self.db = db
+        self.loop = loop
+        self.sessions: set[ClientSession] = set()
+        self._remove_listener = db.on_commit(self._committed)
+
+    @property
+    def name(self) -> str:
+        """The database's name on this server."""
+        return self.db.name
+
+    def close(self) -> None:
+        """Stop listening and close the engine (runs client_disconnected)."""
+        self._remove_listener()
+        self.db.close()
+
+    def _committed(self, tx: Transaction) -> None:
+        """On the writer thread: pass the commit to the loop, in order."""
+        self.loop.call_soon_threadsafe(self.fan_out, tx)
+
+    def fan_out(self, tx: Transaction) -> None:
+        """On the loop: send each affected client what matches its queries."""
+        rows = _RowCache(self.db.schemas)
+        encoded: dict[tuple[str, ...], str | None] = {}
+        caller, request_id = _caller(tx)
+        for session in list(self.sessions):
+            if session is caller:
+                continue
+            signature = session.signature
+            if signature not in encoded:
+                encoded[signature] = _update_frame(tx, session.queries(), rows)
+            frame = encoded[signature]
+            if frame is not None:
+                session.send_text(frame)
+        if caller is not None and request_id is not None:
+            tables = _table_updates(tx, caller.queries(), rows)
+            result = ReducerResult(
+                request_id, tx.tx_id, tx.timestamp, "committed", None, tables
+            )
+            caller.send(result)
+
+
+def _caller(tx: Transaction) -> tuple[ClientSession | None, int | None]:
+    """The session and request id a transaction answers, if it came over WS."""
+    request: Any = tx.request
+    if isinstance(request, tuple) and len(request) == 2:
+        return request[0], request[1]
+    return None, None
+
+
+class _RowCache:
+    """Each changed row turned into JSON once per transaction."""
+
+    def __init__(self, schemas: dict[str, TableSchema]) -> None:
+        self.schemas = schemas
+        self.cache: dict[int, dict[str, Any]] = {}
+
+    def json(self, table: str, row: Any) -> dict[str, Any]:
+        """The row as JSON, made the first time it is asked for."""
+        found = self.cache.get(id(row))
+        if found is None:
+            found = self.cache[id(row)] = self.schemas[table].row_to_json(row)
+        return found
+
+
+def _table_updates(
+    tx: Transaction, queries: Iterable[Query], rows: _RowCache
+) -> list[TableUpdate]:
+    """The rows of a transaction that any of ``queries`` matches, per table."""
+    by_table: dict[str, list[Callable[[Any], bool]]] = {}
+    for query in queries:
+        by_table.setdefault(query.table, []).append(query.matches)
+    updates = []
+    for table, delta in tx.deltas.items():
+        tests = by_table.get(table)
+        if not tests:
+            continue
+        inserts = [rows.json(table, r) for r in delta.inserts if _any(tests, r)]
+        deletes = [rows.json(table, r) for r in delta.deletes if _any(tests, r)]
+        if inserts or deletes:
+            updates.append(TableUpdate(table, inserts, deletes))
+    return updates
+
+
+def _any(tests: list[Callable[[Any], bool]], row: Any) -> bool:
+    """True if any query matches the row."""
+    return any(test(row) for test in tests)
+
+
+def _update_frame(tx: Transaction, queries: list[Query], rows: _RowCache) -> str | None:
+    """The encoded TransactionUpdate for these queries, or None if empty."""
+    tables = _table_updates(tx, queries, rows)
+    if not tables:
+        return None
+    message = TransactionUpdate(
+        tx.tx_id, tx.timestamp, tx.reducer, tx.sender, tx.connection_id, tables
+    )
+    return encode(message)

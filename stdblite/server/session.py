@@ -1,0 +1,315 @@
+"""One client connection at ``/v1/database/<name>/subscribe``.
+
+A :class:`ClientSession` lives from the WebSocket handshake to the close.
+It runs ``client_connected`` before the client hears anything, sends
+:class:`InitialConnection`, then answers frames one at a time, in the
+order they came. Outgoing frames go through a queue drained by a sender
+task, so a slow client never holds up the fan-out to everyone else; one
+that falls too far behind is disconnected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import Future
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from ..engine import Transaction
+from ..errors import (
+    InternalReducerError,
+    ProtocolError,
+    QueryError,
+    ReducerCallError,
+    ReducerError,
+    StdbliteError,
+)
+from ..identity import ConnectionId, Identity, Timestamp
+from ..protocol import (
+    CallReducer,
+    ClientMessage,
+    Error,
+    InitialConnection,
+    OneOffQuery,
+    OneOffQueryResult,
+    Outcome,
+    ReducerResult,
+    ServerMessage,
+    Subscribe,
+    SubscribeApplied,
+    SubscriptionError,
+    TableRows,
+    Unsubscribe,
+    UnsubscribeApplied,
+    decode_client,
+    encode,
+)
+from ..query import Query, compile_query
+from .hosted import HostedDatabase
+
+__all__ = ["ClientSession"]
+
+log = logging.getLogger("stdblite.server")
+
+MAX_BACKLOG = 10_000
+"""Frames a client may fall behind by before it is disconnected."""
+
+
+class ClientSession:
+    """One connected client: identity, subscriptions and outgoing queue."""
+
+    def __init__(
+        self,
+        hosted: HostedDatabase,
+        websocket: ServerConnection,
+        identity: Identity,
+        token: str,
+    ) -> None:
+        self.hosted = hosted
+        self.websocket = websocket
+        self.identity = identity
+        self.token = token
+        self.connection_id = ConnectionId.random()
+        self.query_sets: dict[int, list[Query]] = {}
+        self.signature: tuple[str, ...] = ()
+        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
+        self._sender: asyncio.Task[None] | None = None
+        self._closer: asyncio.Future[None] | None = None
+
+    @property
+    def is_owner(self) -> bool:
+        """True if this client's identity owns the database."""
+        return self.identity == self.hosted.db.owner
+
+    def queries(self) -> list[Query]:
+        """Every live query of every query set of this client."""
+        return [q for queries in self.query_sets.values() for q in queries]
+
+    # -- the connection's life -----------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, serve frames until the close, then disconnect."""
+        db = self.hosted.db
+        try:
+            await asyncio.to_thread(db.connect, self.identity, self.connection_id)
+        except StdbliteError as refusal:
+            log.info("connection refused by client_connected: %s", refusal)
+            await self.websocket.close(1008, _reason(f"refused: {refusal}"))
+            return
+        self.hosted.sessions.add(self)
+        self._sender = asyncio.create_task(self._send_loop())
+        log.info("client %s connected to %s", self.identity, db.name)
+        try:
+            self.send(InitialConnection(self.identity, self.connection_id, self.token))
+            async for frame in self.websocket:
+                await self.handle(frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            await self._finish()
+
+    async def _finish(self) -> None:
+        """Leave the fan-out, stop sending, and run client_disconnected."""
+        self.hosted.sessions.discard(self)
+        self._outbox.put_nowait(None)
+        if self._sender is not None:
+            await asyncio.gather(self._sender, return_exceptions=True)
+        try:
+            await asyncio.to_thread(self.hosted.db.disconnect, self.connection_id)
+        except StdbliteError as exc:
+            log.warning("client_disconnected failed for %s: %s", self.identity, exc)
+        log.info("client %s disconnected from %s", self.identity, self.hosted.name)
+
+    # -- sending ---------------------------------------------------------------
+
+    def send(self, message: ServerMessage) -> None:
+        """Queue a message for this client (any thread may not call this)."""
+        try:
+            self.send_text(encode(message))
+        except ProtocolError as exc:
+            log.error("cannot encode a message for %s: %s", self.identity, exc)
+            self.send_text(
+                encode(Error(getattr(message, "request_id", None), str(exc)))
+            )
+
+    def send_text(self, frame: str) -> None:
+        """Queue an encoded frame; drop a client that is far behind."""
+        if self._outbox.qsize() >= MAX_BACKLOG:
+            log.warning("client %s is too slow; disconnecting", self.identity)
+            if self._closer is None:
+                closing = self.websocket.close(1008, "too slow: backlog full")
+                self._closer = asyncio.ensure_future(closing)
+            return
+        self._outbox.put_nowait(frame)
+
+    async def _send_loop(self) -> None:
+        """Drain the outbox into the socket, in order, until told to stop."""
+        while True:
+            frame = await self._outbox.get()
+            if frame is None:
+                return
+            try:
+                await self.websocket.send(frame)
+            except ConnectionClosed:
+                return
+
+    # -- receiving -------------------------------------------------------------
+
+    async def handle(self, frame: str | bytes) -> None:
+        """Answer one frame; a bad one gets an Error and changes nothing."""
+        try:
+            message = decode_client(frame)
+        except ProtocolError as exc:
+            log.debug("bad frame from %s: %s", self.identity, exc)
+            self.send(Error(exc.request_id, str(exc)))
+            return
+        log.debug("%s from %s", type(message).__name__, self.identity)
+        await self._dispatch(message)
+
+    async def _dispatch(self, message: ClientMessage) -> None:
+        """Route a decoded message to its handler."""
+        match message:
+            case CallReducer():
+                self._call(message)
+            case Subscribe():
+                await self._subscribe(message)
+            case Unsubscribe():
+                await self._unsubscribe(message)
+            case OneOffQuery():
+                await self._one_off(message)
+
+    def _call(self, message: CallReducer) -> None:
+        """Submit a reducer call without waiting: calls may be pipelined.
+
+        A committed call is answered by the fan-out, in commit order; a
+        refused or failed one is answered here when its future settles.
+        """
+        db = self.hosted.db
+        try:
+            future = db.submit(
+                message.reducer,
+                message.args,
+                sender=self.identity,
+                connection_id=self.connection_id,
+                from_json=True,
+                request=(self, message.request_id),
+            )
+        except StdbliteError as exc:
+            self.send(_failure(message.request_id, exc))
+            return
+        loop = asyncio.get_running_loop()
+        future.add_done_callback(
+            lambda done: loop.call_soon_threadsafe(self._settled, message, done)
+        )
+
+    def _settled(self, message: CallReducer, future: Future[Transaction]) -> None:
+        """Answer a call that did not commit; the fan-out answers the rest."""
+        error = future.exception()
+        if error is not None:
+            self.send(_failure(message.request_id, error))
+
+    async def _subscribe(self, message: Subscribe) -> None:
+        """Compile the queries, then read the first rows between two commits."""
+        set_id = message.query_set_id
+        try:
+            if set_id in self.query_sets:
+                raise QueryError(f"query set {set_id} is already subscribed")
+            queries = [self._compile(sql) for sql in message.queries]
+        except QueryError as exc:
+            self.send(SubscriptionError(message.request_id, set_id, str(exc)))
+            return
+        loop = asyncio.get_running_loop()
+
+        def snapshot() -> None:
+            rows = [(q.table, self._initial_rows(q)) for q in queries]
+            loop.call_soon_threadsafe(self._applied, message, queries, rows)
+
+        await asyncio.wrap_future(self.hosted.db.submit_read(snapshot))
+
+    def _compile(self, sql: str) -> Query:
+        """One subscription query, checked against what this client may see."""
+        return compile_query(sql, self.hosted.db.schemas, can_see_private=self.is_owner)
+
+    def _initial_rows(self, query: Query) -> list[Any]:
+        """On the writer thread: the rows a query matches now, from DuckDB."""
+        sql, params = query.to_duckdb()
+        return self.hosted.db.fetch_rows(query.table, sql, params)
+
+    def _applied(
+        self, message: Subscribe, queries: list[Query], rows: list[tuple[str, Any]]
+    ) -> None:
+        """On the loop, in commit order: go live, and send the first rows."""
+        self.query_sets[message.query_set_id] = queries
+        self._resign()
+        schemas = self.hosted.db.schemas
+        tables = [
+            TableRows(table, [schemas[table].row_to_json(r) for r in table_rows])
+            for table, table_rows in rows
+        ]
+        applied = SubscribeApplied(message.request_id, message.query_set_id, tables)
+        self.send(applied)
+
+    async def _unsubscribe(self, message: Unsubscribe) -> None:
+        """Drop a query set; tell the client which rows no other set holds."""
+        set_id = message.query_set_id
+        if set_id not in self.query_sets:
+            error = f"query set {set_id} is not subscribed"
+            self.send(SubscriptionError(message.request_id, set_id, error))
+            return
+        loop = asyncio.get_running_loop()
+
+        def snapshot() -> None:
+            dropped = self.query_sets.get(set_id, [])
+            rows = [(q.table, self._initial_rows(q)) for q in dropped]
+            loop.call_soon_threadsafe(self._unapplied, message, rows)
+
+        await asyncio.wrap_future(self.hosted.db.submit_read(snapshot))
+
+    def _unapplied(self, message: Unsubscribe, rows: list[tuple[str, Any]]) -> None:
+        """On the loop, in commit order: stop the set, list rows to drop."""
+        self.query_sets.pop(message.query_set_id, None)
+        self._resign()
+        kept = self.queries()
+        schemas = self.hosted.db.schemas
+        by_table: dict[str, dict[str, Any]] = {}
+        for table, table_rows in rows:
+            for row in table_rows:
+                if not any(q.table == table and q.matches(row) for q in kept):
+                    data = schemas[table].row_to_json(row)
+                    by_table.setdefault(table, {})[repr(sorted(data.items()))] = data
+        tables = [TableRows(t, list(found.values())) for t, found in by_table.items()]
+        self.send(UnsubscribeApplied(message.request_id, message.query_set_id, tables))
+
+    def _resign(self) -> None:
+        """Recompute the key under which the fan-out shares encoded frames."""
+        self.signature = tuple(sorted({q.sql for q in self.queries()}))
+
+    async def _one_off(self, message: OneOffQuery) -> None:
+        """Run a read-only query as this client, off the event loop."""
+        db = self.hosted.db
+        try:
+            result = await asyncio.to_thread(db.sql, message.query, self.identity)
+        except StdbliteError as exc:
+            self.send(OneOffQueryResult(message.request_id, [], [], str(exc)))
+            return
+        rows = result.json_rows()
+        self.send(OneOffQueryResult(message.request_id, result.columns, rows, None))
+
+
+def _failure(request_id: int, error: BaseException) -> ReducerResult:
+    """The ReducerResult for a call that did not commit."""
+    outcome: Outcome = "internal_error"
+    if isinstance(error, ReducerError | ReducerCallError):
+        outcome = "failed"
+    elif not isinstance(error, InternalReducerError | StdbliteError):
+        log.error("unexpected error from a reducer call", exc_info=error)
+    return ReducerResult(request_id, None, Timestamp.now(), outcome, str(error), [])
+
+
+def _reason(text: str) -> str:
+    """A close reason cut to the 123 bytes a close frame can carry."""
+    data = text.encode("utf-8")[:120]
+    return data.decode("utf-8", "ignore")
