@@ -9,16 +9,19 @@ longer than ``MAX_STEP`` pixels, or one that leaves the world, is refused.
 """
 
 import dataclasses
+import datetime as dt
 import logging
 import math
 
 import petname
 
 from stdblite import (
+    AutoInc,
     Identity,
     PrimaryKey,
     ReducerContext,
     ReducerError,
+    ScheduleAt,
     Unique,
     reducer,
     table,
@@ -112,3 +115,75 @@ def move_player(ctx: ReducerContext, x: float, y: float) -> None:
     ctx.db.player.identity.update(
         dataclasses.replace(player, position_x=x, position_y=y)
     )
+
+
+# -- the demo's wandering players ---------------------------------------------
+# Computer-driven players for `stdb demo`: a scheduled reducer walks each
+# one toward a target, then picks another. The tutorial never spawns them.
+
+WANDER_STEP = 24.0
+WANDER_RADIUS = 12 * TILE
+
+
+@table
+class Wanderer:
+    """A computer-driven player, and the point it is walking to."""
+
+    identity: PrimaryKey[Identity]
+    target_x: float
+    target_y: float
+
+
+@table(scheduled="wander")
+class WanderSchedule:
+    """One row: when the wanderers take their next step."""
+
+    scheduled_id: PrimaryKey[AutoInc[int]]
+    scheduled_at: ScheduleAt
+
+
+def wander_target(ctx: ReducerContext) -> tuple[float, float]:
+    """A random point near the spawn, where everyone starts."""
+    return (
+        SPAWN_X + ctx.rng.uniform(-WANDER_RADIUS, WANDER_RADIUS),
+        SPAWN_Y + ctx.rng.uniform(-WANDER_RADIUS / 2, WANDER_RADIUS / 2),
+    )
+
+
+@reducer
+def spawn_wanderers(ctx: ReducerContext, count: int) -> None:
+    """Add ``count`` wandering players, and start them walking."""
+    if not 0 < count <= 50:
+        raise ReducerError("Spawn between 1 and 50 wanderers")
+    for _ in range(count):
+        who = Identity(ctx.rng.randbytes(32))
+        x, y = wander_target(ctx)
+        ctx.db.player.insert(Player(who, generated_name(ctx), x, y, True))
+        ctx.db.wanderer.insert(Wanderer(who, *wander_target(ctx)))
+    if ctx.db.wander_schedule.count() == 0:
+        every = ScheduleAt.interval(dt.timedelta(milliseconds=100))
+        ctx.db.wander_schedule.insert(WanderSchedule(0, every))
+
+
+@reducer
+def wander(ctx: ReducerContext, tick: WanderSchedule) -> None:
+    """Move every wanderer one step toward its target (10 times a second)."""
+    for wanderer in list(ctx.db.wanderer.iter()):
+        player = ctx.db.player.identity.find(wanderer.identity)
+        if player is None:
+            continue
+        dx = wanderer.target_x - player.position_x
+        dy = wanderer.target_y - player.position_y
+        distance = math.hypot(dx, dy)
+        if distance <= WANDER_STEP:
+            x, y = wanderer.target_x, wanderer.target_y
+            target_x, target_y = wander_target(ctx)
+            ctx.db.wanderer.identity.update(
+                Wanderer(wanderer.identity, target_x, target_y)
+            )
+        else:
+            x = player.position_x + dx / distance * WANDER_STEP
+            y = player.position_y + dy / distance * WANDER_STEP
+        ctx.db.player.identity.update(
+            dataclasses.replace(player, position_x=x, position_y=y)
+        )
