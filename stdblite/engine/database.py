@@ -48,6 +48,10 @@ log = logging.getLogger("stdblite.engine")
 logging.getLogger("stdblite_modules").setLevel(logging.DEBUG)
 
 MAX_GROUP = 512
+# How long a scheduled run lost to a refused commit waits before its retry:
+# long enough that a database refusing every commit is not hammered.
+RETRY_MICROS = 100_000
+
 JobKind = Literal["call", "init", "connect", "disconnect", "scheduled", "read", "stop"]
 _HOOK_NAMES = {
     "init": "init",
@@ -572,6 +576,7 @@ class Database:
         """Update bookkeeping, tell listeners, then answer the callers."""
         for item in done:
             if item.tx is None:
+                self._retry_scheduled(item)
                 continue
             self._follow(item.job, item.tx)
             for listener in list(self._listeners):
@@ -756,6 +761,26 @@ class Database:
         row = overlay.table(table).get(key)
         if row is not None and row.scheduled_at.at is not None:
             overlay.table(table).drop(key)
+
+    def _retry_scheduled(self, item: _Done) -> None:
+        """Keep a scheduled row armed after a run that did not commit.
+
+        A run lost to a refused commit never happened, so the row is tried
+        again shortly. A run the reducer refused counts as a run: a
+        repeating row waits one interval, and a one-shot row stays in its
+        table unarmed (the reducer said no; retrying would say no again).
+        """
+        if item.job.kind != "scheduled" or item.job.slot is None:
+            return
+        table, key = item.job.slot
+        row = self._working_set.tables[table].rows.get(key)
+        if row is None:
+            return
+        now = Timestamp.now().micros_since_unix_epoch
+        if isinstance(item.error, CommitError):
+            self._scheduler.due[item.job.slot] = now + RETRY_MICROS
+        elif row.scheduled_at.every_micros:
+            self._scheduler.due[item.job.slot] = now + row.scheduled_at.every_micros
 
     def _rearm(self, slot: tuple[str, Hashable], now: int) -> None:
         """Plan a repeating row's next run, one interval from now."""

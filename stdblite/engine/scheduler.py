@@ -47,16 +47,20 @@ class Scheduler:
     ) -> None:
         """Apply one committed delta of a scheduled table.
 
-        An update that keeps the same schedule keeps its due time.
+        Rows are matched by primary key: an update that keeps the same
+        schedule keeps its due time, while a row replaced by another row
+        (a different key) is cancelled and the new one armed.
         """
         if table not in self.schemas:
             return
-        kept = {r.scheduled_at for r in deletes} & {r.scheduled_at for r in inserts}
-        for row in deletes:
-            if row.scheduled_at not in kept:
-                self.cancel(table, row)
+        key = self.schemas[table].primary_key.name  # type: ignore[union-attr]
+        before = {getattr(r, key): r.scheduled_at for r in deletes}
+        after = {getattr(r, key): r.scheduled_at for r in inserts}
+        for row_key, at in before.items():
+            if after.get(row_key) != at:
+                self.due.pop((table, row_key), None)
         for row in inserts:
-            if row.scheduled_at not in kept:
+            if before.get(getattr(row, key)) != row.scheduled_at:
                 self.arm(table, row, now)
 
     def next_due(self) -> int | None:

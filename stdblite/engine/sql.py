@@ -165,22 +165,33 @@ def _check(
     tree = json.loads(found[0]) if found else {"error": True}
     if tree.get("error"):
         raise QueryError(tree.get("error_message", "the query cannot be parsed"))
-    _walk(tree, visible, is_owner, set())
+    # A CTE may take any free name, but never the name of a real table the
+    # caller cannot see: "WITH vault AS (SELECT * FROM vault)" must not
+    # turn the hidden table into a visible one.
+    real = cursor.execute(
+        "SELECT lower(table_name) FROM information_schema.tables"
+    ).fetchall()
+    hidden = {name for (name,) in real if name not in visible}
+    if is_owner:
+        hidden = {name for name in hidden if not name.startswith("st_")}
+    _walk(tree, visible, is_owner, set(), hidden)
 
 
-def _walk(node: Any, visible: set[str], is_owner: bool, ctes: set[str]) -> None:
+def _walk(
+    node: Any, visible: set[str], is_owner: bool, ctes: set[str], hidden: set[str]
+) -> None:
     """Visit every node of the parsed query, refusing what is not allowed."""
     if isinstance(node, list):
         for item in node:
-            _walk(item, visible, is_owner, ctes)
+            _walk(item, visible, is_owner, ctes, hidden)
         return
     if not isinstance(node, dict):
         return
     for entry in node.get("cte_map", {}).get("map", []) if "cte_map" in node else []:
         ctes = ctes | {str(entry.get("key", "")).lower()}
-    _check_node(node, visible, is_owner, ctes)
+    _check_node(node, visible, is_owner, ctes - hidden)
     for value in node.values():
-        _walk(value, visible, is_owner, ctes)
+        _walk(value, visible, is_owner, ctes, hidden)
 
 
 def _check_node(

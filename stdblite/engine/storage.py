@@ -246,7 +246,7 @@ class Storage:
         if table.inserts:
             columns = [(c.name, c.type.duckdb_type()) for c in schema.columns]
             rows = [_db_values(schema, row) for row in table.inserts]
-            self._insert(schema.name, columns, rows)
+            self._insert(quote(schema.name), columns, rows)
 
     def _delete(self, schema: TableSchema, rows: list[Row]) -> None:
         """Delete rows by primary key, or by every column for a keyless table."""
@@ -301,9 +301,13 @@ class Storage:
     def _insert(
         self, table: str, columns: list[tuple[str, str]], rows: Sequence[Sequence[Any]]
     ) -> None:
-        """Insert rows: VALUES for one, one list per column for many."""
+        """Insert rows: VALUES for one, one list per column for many.
+
+        ``table`` is quoted already where it needs to be (system tables'
+        names are plain, which keeps the trace easy to read).
+        """
         names = "(" + ", ".join(quote(n) for n, _ in columns) + ")"
-        target = f"{quote(table)} {names}"
+        target = f"{table} {names}"
         if len(rows) == 1:
             marks = ", ".join("?" * len(columns))
             self._run(f"INSERT INTO {target} VALUES ({marks})", list(rows[0]))
