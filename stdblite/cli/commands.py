@@ -92,6 +92,7 @@ def _identity_of(token: str) -> Identity:
 def start(args: argparse.Namespace) -> int:
     """``stdb start``: run a server in the foreground until Ctrl-C."""
     from ..server import Server
+    from ..server.pages import demo_pages
 
     host, _, port = args.listen_addr.rpartition(":")
     if not host or not port.isdigit():
@@ -110,6 +111,7 @@ def start(args: argparse.Namespace) -> int:
         in_memory=args.in_memory,
         publish_key=key,
     )
+    server.pages.append(demo_pages(server))
     server.serve_forever()
     return 0
 
@@ -270,7 +272,10 @@ def sql(args: argparse.Namespace) -> int:
     path = f"/v1/database/{urllib.parse.quote(args.name)}/sql?{query}"
     result = get_json(server, path, token)
     if args.format == "json":
-        print(json.dumps(result, indent=2))
+        rows = [
+            dict(zip(result["columns"], row, strict=True)) for row in result["rows"]
+        ]
+        print(json.dumps(rows, indent=2))
     else:
         print(SqlResult(result["columns"], [tuple(r) for r in result["rows"]]))
     return 0
