@@ -11,7 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -68,19 +68,25 @@ def open_socket(
 ) -> Iterator[ClientConnection]:
     """A WebSocket to ``path``; a refused or closed one says why."""
     url = ws_url(server, path, token)
-    try:
-        socket = connect(
-            url, compression=None, open_timeout=TIMEOUT, additional_headers=headers
-        )
-    except (InvalidURI, InvalidHandshake, OSError, TimeoutError) as exc:
-        raise _unreachable(server, exc) from exc
-    try:
-        yield socket
-    except ConnectionClosed as exc:
-        reason = exc.rcvd.reason if exc.rcvd else ""
-        raise StdbliteError(f"the server closed the connection: {reason}") from exc
-    finally:
-        socket.close()
+    with ExitStack() as closing:
+        # Entered as a context manager, as websockets asks; it closes the
+        # socket however the block ends.
+        try:
+            socket = closing.enter_context(
+                connect(
+                    url,
+                    compression=None,
+                    open_timeout=TIMEOUT,
+                    additional_headers=headers,
+                )
+            )
+        except (InvalidURI, InvalidHandshake, OSError, TimeoutError) as exc:
+            raise _unreachable(server, exc) from exc
+        try:
+            yield socket
+        except ConnectionClosed as exc:
+            reason = exc.rcvd.reason if exc.rcvd else ""
+            raise StdbliteError(f"the server closed the connection: {reason}") from exc
 
 
 def admin(
