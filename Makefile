@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit notebooks bench clean
+.PHONY: demo test lint jscheck typecheck unit notebooks bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,10 +12,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(BIN)/python -m stdblite.examples.story
+# The widgets' type checker (TypeScript, checking JSDoc in plain ES modules).
+WIDGETS_STAMP := widgets/node_modules/.installed
 
-lint: $(STAMP)
+$(WIDGETS_STAMP): widgets/package.json widgets/package-lock.json
+	cd widgets && npm ci --no-audit --no-fund --silent
+	touch $(WIDGETS_STAMP)
+
+# A live tutorial world in the browser: prints the page's URL, Ctrl-C stops.
+demo: $(STAMP)
+	$(BIN)/stdb demo
+
+jscheck: $(WIDGETS_STAMP)
+	cd widgets && node_modules/.bin/tsc -p .
+
+lint: $(STAMP) jscheck
 	$(BIN)/ruff format --check stdblite tests bench
 	$(BIN)/ruff check stdblite tests bench
 
@@ -36,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache widgets/node_modules

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from ..errors import StdbliteError
 from . import commands
 from .config import DEFAULT_SERVER
+from .demo import demo as run_demo
 
 __all__ = ["build_parser", "main"]
 
@@ -81,6 +82,21 @@ def _server_commands(
         help="keep everything in memory; nothing is saved",
     )
     start.add_argument("--publish-key", help="let other machines publish with this key")
+    demo = _add(
+        sub,
+        "demo",
+        run_demo,
+        "serve the tutorial world with wandering players, to open in a browser",
+        "stdb demo",
+    )
+    demo.add_argument(
+        "--listen-addr",
+        default="127.0.0.1:3000",
+        help="HOST:PORT to listen on (default 127.0.0.1:3000)",
+    )
+    demo.add_argument(
+        "--wanderers", type=int, default=6, help="computer-driven players (default 6)"
+    )
     _add(sub, "version", commands.version, "print the version", "stdb version")
 
 

@@ -1,0 +1,87 @@
+"""``stdb demo``: a live tutorial world to open in a browser.
+
+It starts a server in memory, publishes the tutorial's game module, adds
+a few wandering players, prints the address of the map page, and serves
+until Ctrl-C. Nothing is written to disk; every run starts afresh.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from ..errors import StdbliteError
+from ..protocol import Publish
+from ..server import Server
+from ..server.pages import demo_pages
+from .remote import admin
+
+__all__ = ["DATABASE", "demo", "start_demo"]
+
+DATABASE = "bevy-game"
+"""The demo's database name, as in the tutorial."""
+
+GAME_MODULE = Path(__file__).resolve().parents[1] / "examples" / "game.py"
+
+
+def start_demo(server: Server, database: str = DATABASE, wanderers: int = 6) -> str:
+    """Publish the game on a running server and spawn wanderers.
+
+    Adds the browser pages to the server and returns the address of the
+    database's map page. The wanderers are spawned by the publisher's
+    identity straight through the engine, not by a client connection, so
+    no extra player joins the world.
+    """
+    server.pages.append(demo_pages(server))
+    token, publisher = server.authority.mint()
+    source = GAME_MODULE.read_text(encoding="utf-8")
+    admin(server.url, token, Publish(1, database, source, False), None)
+    hosted = server.catalog.get(database)
+    if hosted is None:
+        raise StdbliteError(f"the demo database {database} did not appear")
+    if wanderers > 0:
+        hosted.db.call("spawn_wanderers", wanderers, sender=publisher)
+    return f"{server.url}/db/{database}"
+
+
+def demo(args: argparse.Namespace) -> int:
+    """Run the demo server until Ctrl-C or SIGTERM."""
+    host, _, port = args.listen_addr.rpartition(":")
+    if not host or not port.isdigit():
+        raise StdbliteError(f"--listen-addr takes HOST:PORT, got {args.listen_addr!r}")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    server = Server(host=host.strip("[]"), port=int(port), in_memory=True)
+    server.start()
+    try:
+        url = start_demo(server, wanderers=args.wanderers)
+        print(f"The tutorial world is live: open {url}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
+        _wait_for_stop()
+    finally:
+        server.stop()
+    return 0
+
+
+def _wait_for_stop() -> None:
+    """Block until Ctrl-C (KeyboardInterrupt) or SIGTERM."""
+    stop = threading.Event()
+
+    def on_terminate(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_terminate)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,79 @@
+"""Fixtures for the browser tests: Chromium, a page, a demo server.
+
+The tests drive Debian's Chromium through Playwright. Without
+``/usr/bin/chromium`` they are skipped, saying so; CI installs it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+from stdblite.cli.demo import start_demo
+from stdblite.server import Server
+
+from .helpers import CHROMIUM_ARGS
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+class Demo(NamedTuple):
+    """A running demo: its server and the address of its map page."""
+
+    server: Server
+    page_url: str
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the whole session."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page in its own context; any script error fails the test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", console)
+    yield page
+    context.close()
+    assert errors == [], f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+def demo() -> Iterator[Demo]:
+    """A server in memory with the tutorial world and no wanderers."""
+    server = Server(in_memory=True, port=0).start()
+    try:
+        yield Demo(server, start_demo(server, wanderers=0))
+    finally:
+        server.stop()
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Keep a picture of the page if ``STDBLITE_SHOTS`` names a folder."""
+    folder = os.environ.get("STDBLITE_SHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))

@@ -1,0 +1,54 @@
+"""``stdb demo``: a live world to open in a browser, until Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import urllib.parse
+import urllib.request
+
+import pytest
+
+
+@pytest.mark.timeout(60)
+def test_demo_serves_the_world_until_interrupted() -> None:
+    command = [sys.executable, "-m", "stdblite", "demo"]
+    process = subprocess.Popen(
+        [*command, "--listen-addr", "127.0.0.1:0", "--wanderers", "3"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        found = re.search(r"open (http://127\.0\.0\.1:\d+)/db/bevy-game$", first)
+        assert found, first
+        base = found.group(1)
+        with urllib.request.urlopen(base + "/db/bevy-game", timeout=10) as page:
+            assert page.status == 200
+        query = urllib.parse.quote("SELECT username FROM player WHERE is_online")
+        url = f"{base}/v1/database/bevy-game/sql?query={query}"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert len(json.load(answer)["rows"]) == 3
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_demo_refuses_a_bad_address() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "stdblite", "demo", "--listen-addr", "nowhere"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip() == (
+        "error: --listen-addr takes HOST:PORT, got 'nowhere'"
+    )
