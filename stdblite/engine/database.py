@@ -658,7 +658,7 @@ class Database:
             try:
                 job.reducer.func(ctx, *job.args)
             except ReducerError as exc:
-                log.info("reducer %s refused: %s", job.reducer.name, exc)
+                self._note_refusal(job.reducer.name, exc)
                 return exc
             except Exception as exc:
                 log.error("reducer %s failed", job.reducer.name, exc_info=True)
@@ -668,6 +668,19 @@ class Database:
         if job.kind == "scheduled":
             self._finish_scheduled(job, overlay)
         return None
+
+    def _note_refusal(self, reducer: str, error: ReducerError) -> None:
+        """Keep a refusal in the database log, whatever the logging levels.
+
+        A refusal is ordinary (a taken name, a step too long) and its caller
+        gets the error, so it is not sent to the application's handlers;
+        the database log, which ``stdb logs`` shows, always keeps it.
+        """
+        args = (reducer, error)
+        record = log.makeRecord(
+            log.name, logging.INFO, __file__, 0, "reducer %s refused: %s", args, None
+        )
+        self.log.add(record)
 
     def _merge(self, overlay: Overlay) -> dict[str, TableDelta]:
         """Apply a successful overlay to the working set, remembering undo."""

@@ -36,7 +36,7 @@ class TableDelta:
         }
 
 
-@dataclass
+@dataclass(repr=False)
 class Transaction:
     """One committed transaction, as listeners and history see it.
 
@@ -89,6 +89,13 @@ class Transaction:
                     lines.append(f"  ~ {table} {_show_update(row, after)}")
             lines.extend(f"  + {table} {_show(r)}" for r in inserted.values())
         return lines
+
+    def __repr__(self) -> str:
+        return f"<Transaction {str(self).splitlines()[0]}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Jupyter shows a transaction the way ``print`` does."""
+        printer.text(str(self))
 
     def __str__(self) -> str:
         args = ", ".join(repr(a) for a in self.args)

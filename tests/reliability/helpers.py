@@ -74,17 +74,18 @@ class ServerProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         command = [sys.executable, "-m", "stdblite", "start"]
         command += ["--listen-addr", "127.0.0.1:0", "--data-dir", str(self.data_dir)]
+        seen = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=log)
-        self.url = self._wait_for_address()
+        self.url = self._wait_for_address(seen)
         return self
 
-    def _wait_for_address(self) -> str:
-        """Read the address from the server's log as it starts."""
+    def _wait_for_address(self, seen: int) -> str:
+        """Read the address from what the server logs as it starts."""
         assert self.process is not None
         deadline = time.monotonic() + TIMEOUT
         while time.monotonic() < deadline:
-            text = self.log.read_text(errors="replace")
+            text = self.log.read_bytes()[seen:].decode(errors="replace")
             found = re.findall(r"listening on (http://127\.0\.0\.1:\d+)", text)
             if found:
                 return found[-1]
