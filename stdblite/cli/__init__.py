@@ -199,7 +199,12 @@ def _client_commands(
         action="store_true",
         help="query as nobody in particular (public tables only)",
     )
-    sql.add_argument("--format", choices=("table", "json"), default="table")
+    sql.add_argument(
+        "--format",
+        choices=("table", "json"),
+        default="table",
+        help="a psql-style table (default), or JSON: one object per row",
+    )
     sql.add_argument("name")
     sql.add_argument("query")
     subscribe = _add(
