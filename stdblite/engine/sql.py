@@ -157,8 +157,12 @@ def _check(
         raise QueryError("send exactly one SQL statement")
     kind = statements[0].type
     if kind != duckdb.StatementType.SELECT:
+        # Name the statement as the learner wrote it: DuckDB files INSTALL
+        # under LOAD and CHECKPOINT under CALL.
+        verb = query.split(None, 1)[0].upper()
+        verb = verb if verb.isalpha() else kind.name
         raise PermissionDenied(
-            f"{kind.name} is not allowed: SQL here is read-only; "
+            f"{verb} is not allowed: SQL here is read-only; "
             "change data by calling a reducer"
         )
     found = cursor.execute("SELECT json_serialize_sql(?)", [query]).fetchone()

@@ -65,12 +65,17 @@ def _response(status: int, body: bytes, content_type: str) -> Response:
 
 
 def bearer_token(request: Request) -> str | None:
-    """The token from ``Authorization: Bearer`` or the ``token`` parameter."""
+    """The token from ``Authorization: Bearer`` or the ``token`` parameter.
+
+    None when no token is presented, so the server mints one. A token that
+    is presented but empty is returned as it is, to be refused: a client
+    that meant to send its saved token must not silently become someone new.
+    """
     header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip() or None
+    if header.lower().startswith("bearer"):
+        return header[6:].strip()
     query = urllib.parse.urlsplit(request.path).query
-    values = urllib.parse.parse_qs(query).get("token")
+    values = urllib.parse.parse_qs(query, keep_blank_values=True).get("token")
     return values[0] if values else None
 
 
