@@ -93,10 +93,25 @@ class TokenAuthority:
         except jwt.InvalidIssuerError:
             raise TokenError("the token was issued by another server") from None
         except jwt.InvalidSignatureError:
-            raise TokenError("the token's signature does not match") from None
+            raise TokenError(self._bad_signature(token)) from None
         except jwt.PyJWTError as exc:
             raise TokenError(f"the token is not valid: {exc}") from None
         return identity_for(str(claims["iss"]), str(claims["sub"]))
+
+    def _bad_signature(self, token: str) -> str:
+        """Why a badly signed token is refused, as a user can act on it.
+
+        The unverified issuer only picks the wording: a token from another
+        server is refused either way, but "log in again" helps more than
+        "the signature does not match" after switching servers.
+        """
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            claims = {}
+        if claims.get("iss") != self.issuer:
+            return "the token was issued by another server; log in to this one"
+        return "the token's signature does not match"
 
 
 def _write_private(path: Path, text: str) -> None:

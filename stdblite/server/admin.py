@@ -123,16 +123,20 @@ class AdminSession:
             )
         if hosted is not None and hosted.db.owner != self.identity:
             raise _Refused(f"only the owner of {request.database} may republish it")
+        catalog = self.server.catalog
+        module = await asyncio.to_thread(catalog.load, request.database, request.source)
         if hosted is not None:
             await self.server.close_sessions(hosted, "database republished")
-        catalog = self.server.catalog
         published, created = await asyncio.to_thread(
             catalog.publish,
             request.database,
-            request.source,
+            module,
             self.identity,
             request.delete_data,
         )
+        if hosted is not None:
+            # A client that connected while the old database was closing.
+            await self.server.close_sessions(hosted, "database republished")
         log.info("database %s published (new: %s)", request.database, created)
         return {**_description(published), "created": created}
 
@@ -160,11 +164,14 @@ class AdminSession:
     async def _follow(self, request: Logs) -> None:
         """Send new log lines as they are written, until the client leaves."""
         hosted = self._owned(request.database)
+        # Watch for the close, or a follower that left while no line came
+        # would keep this handler, and the server's shutdown, waiting.
+        closed = asyncio.ensure_future(self.websocket.wait_closed())
         with hosted.db.log.follow() as fresh:
-            while True:
-                await asyncio.sleep(0.2)
+            while not closed.done():
+                await asyncio.wait({closed}, timeout=0.2)
                 lines = [str(fresh.popleft()) for _ in range(len(fresh))]
-                if lines:
+                if lines and not closed.done():
                     await self._send(LogLines(request.request_id, lines))
 
     async def _send(self, message: AdminResult | LogLines) -> None:

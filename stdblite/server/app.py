@@ -28,6 +28,7 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
+from websockets.asyncio.server import Server as WebSocketServer
 from websockets.asyncio.server import ServerConnection, serve
 
 from ..errors import StdbliteError, TokenError
@@ -124,16 +125,22 @@ class Server:
         self._thread.start()
         self._ready.wait()
         if self._failure is not None:
+            self._thread.join()
+            self._thread = None
             raise StdbliteError(f"the server could not start: {self._failure}")
         return self
 
     def stop(self) -> None:
-        """Close every connection and database, and end the thread."""
+        """Close every connection and database, and end the thread.
+
+        Stopping a server that is not running does nothing.
+        """
+        if self._thread is None:
+            return
         if self._loop is not None and self._stopping is not None:
             self._loop.call_soon_threadsafe(self._stopping.set)
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        self._thread.join()
+        self._thread = None
 
     def serve_forever(self) -> None:
         """Run in this thread until Ctrl-C or SIGTERM."""
@@ -148,7 +155,11 @@ class Server:
         self.stop()
 
     async def _main(self, handle_signals: bool = False) -> None:
-        """Open the databases, listen, and wait to be told to stop."""
+        """Open the databases, listen, and wait to be told to stop.
+
+        A server that cannot start keeps the reason in ``_failure`` for
+        :meth:`start` or :meth:`serve_forever` to raise, as one clear line.
+        """
         self._loop = asyncio.get_running_loop()
         self._stopping = asyncio.Event()
         if handle_signals:
@@ -156,6 +167,8 @@ class Server:
                 self._loop.add_signal_handler(sig, self._stopping.set)
         try:
             await self._listen_until_stopped()
+        except StdbliteError as exc:
+            self._failure = exc
         except BaseException as exc:
             self._failure = exc
             raise
@@ -167,17 +180,11 @@ class Server:
         assert self._loop is not None and self._stopping is not None
         self.catalog = Catalog(self.data_dir, self._loop)
         await asyncio.to_thread(self.catalog.open_existing)
-        websocket_server = await serve(
-            self._handle,
-            self.host,
-            self.port,
-            process_request=route(self),
-            compression=None,
-            max_size=self.max_message_size,
-            ping_interval=self.ping_interval,
-            ping_timeout=self.ping_interval,
-            logger=logging.getLogger("stdblite.server.websockets"),
-        )
+        try:
+            websocket_server = await self._listen()
+        except BaseException:
+            await asyncio.to_thread(self.catalog.close_all)
+            raise
         self.port = websocket_server.sockets[0].getsockname()[1]
         self._announce()
         self._ready.set()
@@ -187,6 +194,29 @@ class Server:
         await websocket_server.wait_closed()
         await asyncio.to_thread(self.catalog.close_all)
         log.info("stopped")
+
+    async def _listen(self) -> WebSocketServer:
+        """Open the listening socket; a busy or bad address says so."""
+        try:
+            return await serve(
+                self._handle,
+                self.host,
+                self.port,
+                process_request=route(self),
+                compression=None,
+                max_size=self.max_message_size,
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_interval,
+                # A vanished client never answers the closing handshake
+                # either: give up on it as soon as on a ping, so that
+                # client_disconnected runs within about three ping intervals.
+                close_timeout=self.ping_interval,
+                logger=logging.getLogger("stdblite.server.websockets"),
+            )
+        except OSError as exc:
+            raise StdbliteError(
+                f"cannot listen on {self.host}:{self.port}: {exc.strerror or exc}"
+            ) from exc
 
     def _announce(self) -> None:
         """Say where the server listens and where its data lives."""

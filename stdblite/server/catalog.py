@@ -75,14 +75,21 @@ class Catalog:
         """The hosted database of that name, if any."""
         return self.databases.get(name)
 
+    def load(self, name: str, source: str) -> Module:
+        """Load module source for database ``name``, or raise why it cannot.
+
+        Publishing loads first, so a module that fails to load is refused
+        while the old one keeps running and its clients stay connected.
+        """
+        return load_module(Path(f"{check_name(name)}.py"), source=source)
+
     def publish(
-        self, name: str, source: str, owner: Identity, delete_data: bool
+        self, name: str, module: Module, owner: Identity, delete_data: bool
     ) -> tuple[HostedDatabase, bool]:
         """Create or replace a database; returns it and whether it is new.
 
         Runs on a worker thread: opening runs ``init`` and may migrate.
         """
-        module = load_module(Path(f"{check_name(name)}.py"), source=source)
         old = self.databases.pop(name, None)
         if old is not None:
             old.close()

@@ -48,6 +48,7 @@ from ..protocol import (
     encode,
 )
 from ..query import Query, compile_query
+from ..schema import TableSchema
 from .hosted import HostedDatabase
 
 __all__ = ["ClientSession"]
@@ -241,14 +242,14 @@ class ClientSession:
     def _applied(
         self, message: Subscribe, queries: list[Query], rows: list[tuple[str, Any]]
     ) -> None:
-        """On the loop, in commit order: go live, and send the first rows."""
+        """On the loop, in commit order: go live, and send the first rows.
+
+        Rows are grouped by table, each once, however many of the set's
+        queries match it.
+        """
         self.query_sets[message.query_set_id] = queries
         self._resign()
-        schemas = self.hosted.db.schemas
-        tables = [
-            TableRows(table, [schemas[table].row_to_json(r) for r in table_rows])
-            for table, table_rows in rows
-        ]
+        tables = _grouped(self.hosted.db.schemas, rows)
         applied = SubscribeApplied(message.request_id, message.query_set_id, tables)
         self.send(applied)
 
@@ -273,14 +274,11 @@ class ClientSession:
         self.query_sets.pop(message.query_set_id, None)
         self._resign()
         kept = self.queries()
-        schemas = self.hosted.db.schemas
-        by_table: dict[str, dict[str, Any]] = {}
-        for table, table_rows in rows:
-            for row in table_rows:
-                if not any(q.table == table and q.matches(row) for q in kept):
-                    data = schemas[table].row_to_json(row)
-                    by_table.setdefault(table, {})[repr(sorted(data.items()))] = data
-        tables = [TableRows(t, list(found.values())) for t, found in by_table.items()]
+        dropped = [
+            (table, [r for r in table_rows if not _held(kept, table, r)])
+            for table, table_rows in rows
+        ]
+        tables = _grouped(self.hosted.db.schemas, dropped)
         self.send(UnsubscribeApplied(message.request_id, message.query_set_id, tables))
 
     def _resign(self) -> None:
@@ -297,6 +295,24 @@ class ClientSession:
             return
         rows = result.json_rows()
         self.send(OneOffQueryResult(message.request_id, result.columns, rows, None))
+
+
+def _held(queries: list[Query], table: str, row: Any) -> bool:
+    """True if any of ``queries`` still matches a row of ``table``."""
+    return any(q.table == table and q.matches(row) for q in queries)
+
+
+def _grouped(
+    schemas: dict[str, TableSchema], rows: list[tuple[str, list[Any]]]
+) -> list[TableRows]:
+    """Rows as JSON, one entry per table, each distinct row once."""
+    by_table: dict[str, dict[str, Any]] = {}
+    for table, table_rows in rows:
+        found = by_table.setdefault(table, {})
+        for row in table_rows:
+            data = schemas[table].row_to_json(row)
+            found.setdefault(repr(sorted(data.items())), data)
+    return [TableRows(table, list(found.values())) for table, found in by_table.items()]
 
 
 def _failure(request_id: int, error: BaseException) -> ReducerResult:
