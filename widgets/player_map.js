@@ -110,6 +110,9 @@ class PlayerMapView {
   }
 
   #setUpCanvas() {
+    // JupyterLab binds arrow keys to moving between cells; this attribute
+    // asks it to leave the keys of anything inside the map alone.
+    this.root.dataset.lmSuppressShortcuts = "true";
     this.canvas.tabIndex = 0;
     this.canvas.setAttribute("role", "img");
     this.canvas.setAttribute(

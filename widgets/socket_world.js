@@ -182,9 +182,7 @@ class SocketConnection {
         this.state.status = "connected";
         return this.#apply(body.tables);
       case "SubscriptionError":
-        console.error("[stdblite] subscription refused:", body.error);
-        this.state.detail = body.error;
-        return;
+        return this.#refused(body.error);
       case "TransactionUpdate":
         return this.#apply(body.tables);
       case "ReducerResult":
@@ -241,6 +239,18 @@ class SocketConnection {
   #answerAll(why) {
     for (const resolve of this.#waiting.values()) resolve(why);
     this.#waiting.clear();
+  }
+
+  /**
+   * The server refused the subscription (no such table, say): nothing can
+   * be shown, so say why and close.
+   * @param {string} error
+   */
+  #refused(error) {
+    console.warn("[stdblite] subscription refused:", error);
+    this.close();
+    this.state.status = "disconnected";
+    this.state.detail = error;
   }
 
   /** @param {CloseEvent} event */

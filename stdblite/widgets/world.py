@@ -129,7 +129,9 @@ class _Follower:
         self._timer: threading.Timer | None = None
         self._removers: list[Callable[[], None]] = []
         self._subscription: SubscriptionHandle | None = None
+        self._attached = False
         self._applied = False
+        self._refusal = ""
         self._stopped = threading.Event()
         widget.on_msg(self._message)
         self._watcher = threading.Thread(
@@ -140,7 +142,8 @@ class _Follower:
     def _watch(self) -> None:
         """Attach once the connection is open; stop once it is over."""
         while True:
-            if self.conn.try_identity() is not None and self._subscription is None:
+            if self.conn.try_identity() is not None and not self._attached:
+                self._attached = True
                 self._attach()
             if not self.conn.is_active():
                 self.changed()
@@ -150,6 +153,13 @@ class _Follower:
 
     def _attach(self) -> None:
         """Subscribe to the player table and follow its rows."""
+        try:
+            self._follow_table()
+        except StdbliteError as exc:
+            self._refused(str(exc))
+
+    def _follow_table(self) -> None:
+        """Add the row callbacks, then subscribe to every row of the table."""
         table = getattr(self.conn.db, self.columns.table)
         self._removers = [
             table.on_insert(lambda ctx, row: self.changed()),
@@ -168,8 +178,12 @@ class _Follower:
         self.changed()
 
     def _on_error(self, ctx: Any, error: Any) -> None:
-        log.warning("the widget's subscription was refused: %s", error)
-        self.widget.status_detail = str(error)
+        self._refused(str(error))
+
+    def _refused(self, why: str) -> None:
+        """Nothing can be shown: the widget says why, as disconnected."""
+        log.warning("a widget cannot follow %s: %s", self.columns.table, why)
+        self._refusal = why
         self.changed()
 
     def changed(self) -> None:
@@ -193,10 +207,11 @@ class _Follower:
             self.widget.players = players
             self.widget.me = "" if identity is None else str(identity)
             self.widget.status = self._status()
+            self.widget.status_detail = self._refusal
 
     def _status(self) -> str:
         """The connection's state in the front end's words."""
-        if not self.conn.is_active():
+        if self._refusal or not self.conn.is_active():
             return "disconnected"
         return "connected" if self._applied else "connecting"
 

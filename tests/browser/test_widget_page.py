@@ -7,14 +7,19 @@ traits alone, as the book plays back a recorded session.
 
 from __future__ import annotations
 
+import http.server
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Page, expect
 
+from stdblite.examples.game import SPAWN_X, SPAWN_Y
 from stdblite.widgets import OnlineList, PlayerMap
 from stdblite.widgets.assets import widget_module
 
+from .conftest import Demo
 from .helpers import close_to, pixel_at, wait_for_pixel
 
 JOHN = "0x" + "c2" * 32
@@ -67,15 +72,42 @@ def widget_traits(**changes: Any) -> dict[str, Any]:
     return state
 
 
+class _PlainPage(http.server.BaseHTTPRequestHandler):
+    """Serves the plain page at every path, and logs nothing."""
+
+    def do_GET(self) -> None:
+        body = PAGE.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture
-def render(page: Page) -> Any:
+def plain_page() -> Iterator[str]:
+    """The address of the plain page, served from 127.0.0.1.
+
+    A real loopback server, not an intercepted request: Chromium lets a
+    page open a WebSocket to 127.0.0.1 only if the page itself came from
+    this machine's network.
+    """
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PlainPage)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def render(page: Page, plain_page: str) -> Any:
     """Open the plain page, and a function that renders both widgets on it."""
-
-    def serve(route: Route) -> None:
-        route.fulfill(body=PAGE, content_type="text/html")
-
-    page.route("http://widgets.test/", serve)
-    page.goto("http://widgets.test/")
+    page.goto(plain_page)
     page.evaluate(
         "(source) => { window.drawSource = source; }", widget_module("draw.js")
     )
@@ -152,3 +184,29 @@ def test_a_recording_refuses_moves_and_cleans_up(page: Page, render: Any) -> Non
     )
     page.evaluate("() => window.cleanups.forEach((cleanup) => cleanup())")
     expect(page.locator(".stdblite")).to_have_count(0)
+
+
+def test_over_a_url_the_browser_connects_itself(
+    page: Page, render: Any, demo: Demo
+) -> None:
+    palette = render(server_url=demo.server.url, database="bevy-game", me="")
+    expect(page.locator(".stdblite-map")).to_have_attribute("data-status", "connected")
+    expect(page.locator(".stdblite-list li.stdblite-me")).to_have_count(1)
+    wait_for_pixel(page, SPAWN_X, SPAWN_Y, palette["me"])
+
+
+def test_over_a_url_a_missing_table_is_said(
+    page: Page, render: Any, demo: Demo
+) -> None:
+    render(
+        server_url=demo.server.url,
+        database="bevy-game",
+        columns={"table": "hero"},
+    )
+    expect(page.locator(".stdblite-map")).to_have_attribute(
+        "data-status", "disconnected"
+    )
+    expect(page.locator(".stdblite-map .stdblite-status")).to_contain_text(
+        "disconnected: "
+    )
+    expect(page.locator(".stdblite-map .stdblite-status")).to_contain_text("hero")
