@@ -20,7 +20,10 @@ you; anything else escaping stdblite is a bug in stdblite. The tree::
     │   └── UnsupportedQuery        outside the subscription SQL subset
     ├── ProtocolError               a wire message cannot be read
     ├── TokenError                  a token is forged, altered or expired
-    └── DatabaseClosed
+    ├── DatabaseClosed
+    └── ClientError                 a client connection cannot do that
+        ├── NotConnected            no connection yet, or not any more
+        └── CredentialsError        a saved token file cannot be read
 
 DuckDB's own exceptions never reach a learner: they are translated where
 they enter, and chained (``raise ... from``) so the original stays readable
@@ -31,13 +34,16 @@ from __future__ import annotations
 
 __all__ = [
     "ArgumentError",
+    "ClientError",
     "CommitError",
     "ConstraintViolation",
+    "CredentialsError",
     "DatabaseClosed",
     "InternalReducerError",
     "MigrationError",
     "ModuleLoadError",
     "NoSuchReducer",
+    "NotConnected",
     "PermissionDenied",
     "ProtocolError",
     "QueryError",
@@ -150,3 +156,21 @@ class TokenError(StdbliteError):
 
 class DatabaseClosed(StdbliteError):
     """The database was closed; it takes no more calls."""
+
+
+class ClientError(StdbliteError):
+    """A client connection cannot do what was asked.
+
+    Raised by the client SDK for arguments that cannot work (a malformed
+    address, a missing database name), and passed to ``on_connect_error``
+    and ``on_disconnect`` for a server that cannot be reached or that
+    closed the connection.
+    """
+
+
+class NotConnected(ClientError):
+    """The client has no open connection: not yet, or not any more."""
+
+
+class CredentialsError(ClientError):
+    """A saved token file exists but cannot be read or holds no token."""
