@@ -18,6 +18,8 @@ from stdblite.errors import ProtocolError, StdbliteError
 from stdblite.identity import ConnectionId, Identity, Timestamp
 from stdblite.protocol import (
     MAX_DEPTH,
+    AdminReply,
+    AdminRequest,
     CallReducer,
     ClientMessage,
     Error,
@@ -34,6 +36,7 @@ from stdblite.protocol import (
     TransactionUpdate,
     Unsubscribe,
     UnsubscribeApplied,
+    decode_admin,
     decode_client,
     decode_server,
     encode,
@@ -574,6 +577,8 @@ def test_a_broken_field_raises_protocol_error_with_its_request_id(
 
 PROTOCOL_PAGE = Path(__file__).parent.parent / "book" / "reference" / "protocol.md"
 CLIENT_NAMES = {cls.__name__ for cls in typing.get_args(ClientMessage)}
+ADMIN_TYPES = [*typing.get_args(AdminRequest), *typing.get_args(AdminReply)]
+ADMIN_REQUEST_NAMES = {cls.__name__ for cls in typing.get_args(AdminRequest)}
 
 
 def test_every_example_frame_in_the_book_decodes() -> None:
@@ -582,6 +587,8 @@ def test_every_example_frame_in_the_book_decodes() -> None:
     shown = set()
     for frame in frames:
         name = next(iter(json.loads(frame)))
-        decode = decode_client if name in CLIENT_NAMES else decode_server
+        decode: Any = decode_client if name in CLIENT_NAMES else decode_server
+        if name in ADMIN_REQUEST_NAMES:
+            decode = decode_admin
         shown.add(type(decode(frame)).__name__)
-    assert shown == {cls.__name__ for cls in MESSAGE_TYPES}
+    assert shown == {cls.__name__ for cls in [*MESSAGE_TYPES, *ADMIN_TYPES]}

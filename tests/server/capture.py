@@ -111,6 +111,7 @@ def _administer(server: Server, frames: Frames) -> None:
     # A following connection answers nothing else: ask on a new one.
     with connect(url, compression=None) as admin:
         _ask(admin, frames, DeleteDatabase(4, "hello"))
+        _ask(admin, frames, Describe(5, "hello"))  # refused: it is gone
 
 
 def _ask(admin: ClientConnection, frames: Frames, request: AdminRequest) -> None:
@@ -128,10 +129,10 @@ def _record(admin: ClientConnection, frames: Frames) -> None:
     frames[_name(answer)].append(answer)
 
 
-def pretty(value: Any, indent: int = 0) -> str:
-    """JSON on one line if it fits, else one item a line, as the page shows."""
+def pretty(value: Any, indent: int = 0, room: int = WIDTH) -> str:
+    """JSON on one line if it fits in ``room``, else one item a line."""
     flat = json.dumps(value, ensure_ascii=False)
-    if len(flat) + indent <= WIDTH or not isinstance(value, dict | list) or not value:
+    if len(flat) + indent <= room or not isinstance(value, dict | list) or not value:
         return flat
     inner = " " * (indent + 2)
     if isinstance(value, dict):
@@ -146,7 +147,8 @@ def pretty(value: Any, indent: int = 0) -> str:
 def page_form(frame: str) -> str:
     """A frame as the page shows it: the envelope, then its fields."""
     name, body = next(iter(json.loads(frame).items()))
-    return f'{{"{name}": {pretty(body)}}}'
+    envelope = f'{{"{name}": '
+    return envelope + pretty(body, room=WIDTH - len(envelope) - 1) + "}"
 
 
 def main() -> None:
