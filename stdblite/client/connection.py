@@ -56,8 +56,8 @@ class DbConnection:
 
     Usage::
 
-        conn = DbConnection.builder().with_uri(url).with_database_name("game")
-        conn = conn.on_connect(lambda conn, identity, token: ...).build()
+        builder = DbConnection.builder().with_uri(url).with_database_name("game")
+        conn = builder.on_connect(lambda conn, identity, token: ...).build()
         conn.run_threaded()                  # or frame_tick(), or run_async()
         conn.wait_until_connected()
         conn.subscription_builder().subscribe("SELECT * FROM player")

@@ -28,18 +28,29 @@ callback is never called.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import ArgumentError, NoSuchReducer
+from ..errors import (
+    ArgumentError,
+    InternalReducerError,
+    NoSuchReducer,
+    ReducerError,
+    StdbliteError,
+)
 from .remote_schema import ReducerSignature
 
 if TYPE_CHECKING:
     from .connection import DbConnection
     from .events import EventContext, ReducerEvent
 
-__all__ = ["RemoteReducers"]
+__all__ = ["PendingCall", "RemoteReducers", "outcome_error"]
+
+log = logging.getLogger("stdblite.client")
 
 ThenCallback = Callable[["EventContext"], None]
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,6 +142,43 @@ class RemoteReducers:
             return _outcome(future)
 
         return _named(call_async, f"{signature.name}_async", signature.signature)
+
+
+@dataclass
+class PendingCall:
+    """A reducer call sent and waiting for its outcome."""
+
+    reducer: str
+    args: tuple[Any, ...]
+    future: Future[ReducerEvent]
+    then: ThenCallback | None
+    warn: bool
+
+    def resolver(
+        self, event: ReducerEvent | None, error: StdbliteError | None
+    ) -> Callable[[], None]:
+        """A call that settles the future, and logs a failure nobody awaits."""
+
+        def resolve() -> None:
+            if error is not None:
+                level = logging.WARNING if self.warn else logging.INFO
+                log.log(level, "reducer %s: %s", self.reducer, error)
+            with contextlib.suppress(InvalidStateError):  # cancelled by its awaiter
+                if error is not None:
+                    self.future.set_exception(error)
+                else:
+                    self.future.set_result(event)  # type: ignore[arg-type]
+
+        return resolve
+
+
+def outcome_error(event: ReducerEvent) -> StdbliteError | None:
+    """What awaiting a call with this outcome raises, or None if it committed."""
+    if event.outcome == "failed":
+        return ReducerError(event.error or "the reducer refused")
+    if event.outcome == "internal_error":
+        return InternalReducerError(event.error or "the reducer failed")
+    return None
 
 
 async def _outcome(future: Future[ReducerEvent]) -> ReducerEvent:

@@ -22,18 +22,15 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, InvalidStateError
-from dataclasses import dataclass
+from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import (
     ArgumentError,
     ClientError,
-    InternalReducerError,
     NotConnected,
     ProtocolError,
     QueryError,
-    ReducerError,
     StdbliteError,
 )
 from ..identity import ConnectionId, Identity
@@ -54,7 +51,7 @@ from ..query import Query, compile_query
 from .builder import Settings
 from .cache import CacheState, Change
 from .events import ReducerEvent, SubscriptionEvent
-from .reducers import RemoteReducers, ThenCallback
+from .reducers import PendingCall, RemoteReducers, ThenCallback, outcome_error
 from .remote_schema import ReducerSignature, RemoteSchema, read_schema
 from .subscriptions import AppliedCallback, ErrorCallback, SubscriptionHandle
 from .tables import ClientCache, RemoteTables
@@ -75,17 +72,6 @@ class OpenView(NamedTuple):
 
     tables: RemoteTables
     reducers: RemoteReducers
-
-
-@dataclass
-class PendingCall:
-    """A reducer call waiting for its outcome."""
-
-    reducer: str
-    args: tuple[Any, ...]
-    future: Future[ReducerEvent]
-    then: ThenCallback | None
-    warn: bool
 
 
 class Session:
@@ -251,9 +237,7 @@ class Session:
                 f"the connection closed before {pending.reducer} answered; "
                 "it may or may not have run"
             )
-            if pending.warn:
-                log.warning("%s", lost)
-            calls.append(_resolver(pending.future, None, lost))
+            calls.append(pending.resolver(None, lost))
         self.calls.clear()
         return calls
 
@@ -316,15 +300,7 @@ class Session:
 
     def _settle(self, pending: PendingCall, event: ReducerEvent) -> list[Call]:
         """Tell the caller how the call ended: callback, future, or the log."""
-        error: StdbliteError | None = None
-        if event.outcome == "failed":
-            error = ReducerError(event.error or "the reducer refused")
-        elif event.outcome == "internal_error":
-            error = InternalReducerError(event.error or "the reducer failed")
-        if error is not None:
-            level = logging.WARNING if pending.warn else logging.INFO
-            log.log(level, "reducer %s: %s", pending.reducer, error)
-        calls = [_resolver(pending.future, event, error)]
+        calls = [pending.resolver(event, outcome_error(event))]
         then = pending.then
         if then is not None:
             ctx = self.conn._context(event)
@@ -401,7 +377,7 @@ class Session:
         if request_id is not None and request_id in self.calls:
             pending = self.calls.pop(request_id)
             error = ProtocolError(message.error, request_id)
-            return [_resolver(pending.future, None, error)]
+            return [pending.resolver(None, error)]
         if request_id is not None and request_id in self.requests:
             return self._refused(self.requests.pop(request_id), message.error)
         log.error("the server could not read a message: %s", message.error)
@@ -596,25 +572,6 @@ class Session:
         self.requests[request_id] = handle.query_set_id
         message = Unsubscribe(request_id, handle.query_set_id)
         self.transport.send(encode(message), self.generation)
-
-
-def _resolver(
-    future: Future[ReducerEvent],
-    event: ReducerEvent | None,
-    error: StdbliteError | None,
-) -> Call:
-    """A call that settles a reducer call's future, if nobody cancelled it."""
-
-    def resolve() -> None:
-        try:
-            if error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(event)  # type: ignore[arg-type]
-        except InvalidStateError:
-            pass
-
-    return resolve
 
 
 def _nothing() -> None:

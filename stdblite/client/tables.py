@@ -164,10 +164,13 @@ class TableHandle:
         """Register a callback (copy on write: firing needs no lock)."""
         if not callable(callback):
             raise ClientError(f"a callback must be callable, not {callback!r:.60}")
-        setattr(self, kind, [*getattr(self, kind), callback])
+        with self._cache.lock:
+            setattr(self, kind, [*getattr(self, kind), callback])
 
         def remove() -> None:
-            setattr(self, kind, [c for c in getattr(self, kind) if c is not callback])
+            with self._cache.lock:
+                kept = [c for c in getattr(self, kind) if c is not callback]
+                setattr(self, kind, kept)
 
         return remove
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -109,9 +110,19 @@ def test_a_token_from_another_server_is_refused(
 
 
 def test_wait_until_connected_drives_an_undriven_connection(
-    connect: Callable[..., Client],
+    connect: Callable[..., Client], caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = connect(drive=None)
-    identity = client.conn.wait_until_connected()
-    assert client.rec.named("connect")[0][1] == identity
-    assert repr(client.conn) == "<DbConnection to game (active)>"
+    with caplog.at_level(logging.INFO, logger="stdblite.client"):
+        client = connect(drive=None)
+        identity = client.conn.wait_until_connected()
+        assert client.rec.named("connect")[0][1] == identity
+        assert repr(client.conn) == "<DbConnection to game (active)>"
+        client.conn.disconnect()
+        client.rec.wait_for(
+            lambda: client.rec.named("disconnect"), tick=client.conn.frame_tick
+        )
+    said = [r.getMessage() for r in caplog.records if r.name == "stdblite.client"]
+    assert said[0].startswith("connecting to game at http://127.0.0.1:")
+    assert said[1] == f"connected to game as {identity}"
+    assert said[-1] == "disconnected from game"
+    assert all(r.levelno == logging.INFO for r in caplog.records)
