@@ -159,7 +159,7 @@ def read_schema(description: Any, known: RemoteSchema | None = None) -> RemoteSc
 
 def _table(data: dict[str, Any]) -> TableSchema:
     """One table: its columns, and a frozen dataclass as its row type."""
-    name = _identifier(data["name"])
+    name = _text(data["name"])
     columns = tuple(_column(c) for c in data["columns"])
     public, scheduled = bool(data.get("public")), data.get("scheduled")
     return TableSchema(name, _row_type(name, columns), columns, public, scheduled)
@@ -221,7 +221,7 @@ def _reducer(data: dict[str, Any], tables: dict[str, TableSchema]) -> ReducerSig
             params.append(Param(param["name"], tables[param["table"]]))
         else:
             params.append(Param(param["name"], _column_type(param)))
-    return ReducerSignature(_identifier(data["name"]), data["kind"], tuple(params))
+    return ReducerSignature(_text(data["name"]), _text(data["kind"]), tuple(params))
 
 
 def _annotation(column_type: ColumnType) -> Any:
@@ -231,9 +231,16 @@ def _annotation(column_type: ColumnType) -> Any:
 
 
 def _identifier(name: Any) -> str:
-    """A name that can be a Python attribute: tables, columns, reducers."""
+    """A name a dataclass field or class can have: columns and enums."""
     if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
         raise ValueError(f"{name!r} is not a usable name")
+    return name
+
+
+def _text(name: Any) -> str:
+    """A table or reducer name (a keyword still works through ``getattr``)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"{name!r} is not a name")
     return name
 
 
