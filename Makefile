@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint jscheck typecheck unit notebooks bench clean
+.PHONY: demo test lint jscheck typecheck unit notebooks book bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,8 +43,24 @@ notebooks: $(STAMP)
 
 test: lint typecheck unit notebooks
 
+# The book: Jupyter Book 1 over the chapters and reference pages, executing
+# every chapter. The widgets' front-end files are copied in, so a built page
+# needs no network to draw them.
+DOCS_STAMP := $(VENV)/.installed-docs
+
+$(DOCS_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+book: $(DOCS_STAMP)
+	rm -rf book/_vendor/widgets && mkdir -p book/_vendor/widgets
+	cp widgets/*.js widgets/*.css book/_vendor/widgets/
+	$(BIN)/python book/record_story.py book/_static/sessions/story.json
+	$(BIN)/jupyter-book build --warningiserror --keep-going book
+
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache widgets/node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache widgets/node_modules \
+		book/_build book/_vendor book/_static/sessions
