@@ -165,10 +165,10 @@ class Session:
             )
         self._adopt(schema, event)
         if first:
-            calls = self._send_pending()
-            calls.append(self._on_connect(event))
+            for handle in list(self.subscriptions.values()):
+                self._send_subscribe(handle)  # made while connecting
             self.connected.set()
-            return calls
+            return [self._on_connect(event)]
         return self._resubscribe()
 
     def _adopt(self, schema: RemoteSchema, event: Opened) -> None:
@@ -246,6 +246,10 @@ class Session:
     def _received(self, event: Received) -> list[Call]:
         """Dispatch one message by its type."""
         message = event.message
+        if isinstance(
+            message, SubscribeApplied | UnsubscribeApplied | SubscriptionError
+        ):
+            self.requests.pop(message.request_id, None)
         if isinstance(message, TransactionUpdate):
             return self._transaction(message)
         if isinstance(message, ReducerResult):
@@ -552,12 +556,6 @@ class Session:
                 handle.state = "ending"
                 if self.generation != 0:
                     self._send_unsubscribe(handle)
-
-    def _send_pending(self) -> list[Call]:
-        """At the first open: send the query sets made while connecting."""
-        for handle in list(self.subscriptions.values()):
-            self._send_subscribe(handle)
-        return []
 
     def _send_subscribe(self, handle: SubscriptionHandle) -> None:
         """Send one query set; the server answers applied, or refused."""

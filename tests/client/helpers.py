@@ -90,7 +90,7 @@ class Recorder:
                 value = condition()
                 if value:
                     return value
-                self._changed.wait(0.02 if tick else 0.5)
+                self._changed.wait(0.02 if tick else 0.05)
         raise AssertionError(f"timed out; recorded: {self.calls[-12:]}")
 
 

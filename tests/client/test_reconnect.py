@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pytest
 
 from stdblite import Database, Identity
 from stdblite.client import DbConnection, SubscriptionEvent
-from stdblite.errors import ClientError, TokenError
+from stdblite.errors import ClientError, NotConnected, TokenError
 from stdblite.server import Server
 
 from .helpers import GAME, Client, Recorder, new_token, publish
@@ -144,3 +145,42 @@ def test_retries_stop_after_max_attempts(
     ((_, error),) = john.rec.wait_for(lambda: john.rec.named("disconnect"))
     assert "cannot reach" in str(error)
     assert not john.conn.is_active()
+
+
+def test_subscriptions_changed_while_away_take_effect_on_return(
+    servers: Callable[..., Server],
+    clients: Callable[..., Client],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server = servers()
+    publish(server.url, new_token(server.url), "game", GAME)
+    john = clients(server.url, **FAST)
+    sara = clients(server.url)
+    john.conn.reducers.register_player("John")
+    sara.conn.reducers.register_player("Sara")
+    on_john = john.subscribe("SELECT * FROM player WHERE username = 'John'")
+    on_sara = john.subscribe("SELECT * FROM player WHERE username = 'Sara'")
+    john.rec.wait_for(lambda: set(john.rows()) == {"John", "Sara"})
+    follow(john)
+
+    with caplog.at_level(logging.INFO, logger="stdblite.client"):
+        server.stop()
+        john.rec.wait_for(lambda: "lost; reconnecting" in caplog.text)
+    with pytest.raises(NotConnected, match="reconnecting"):
+        john.conn.reducers.register_player("Johnny")
+    on_john.unsubscribe()
+    offline = (
+        john.conn.subscription_builder()
+        .on_applied(john.rec.callback("offline applied"))
+        .subscribe("SELECT * FROM player WHERE NOT is_online")
+    )
+    assert not offline.is_active()
+    servers(port=server.port)
+
+    ((ctx,),) = john.rec.wait_for(lambda: john.rec.named("offline applied"))
+    assert on_john.is_ended() and on_sara.is_active() and offline.is_active()
+    assert set(john.rows()) == {"Sara"} and not john.rows()["Sara"].is_online
+    assert [row.username for _, row in john.rec.named("delete")] == ["John"]
+    assert [new.username for _, _, new in john.rec.named("update")] == ["Sara"]
+    assert not john.rec.named("insert")
+    assert ctx.db.player.count() == 1  # on_applied ran after the swap
