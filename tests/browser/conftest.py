@@ -29,9 +29,14 @@ class Demo(NamedTuple):
     page_url: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API keeps an event loop running in
+    the main thread while it is open, and tests in other folders that call
+    ``asyncio.run`` must not find one there.
+    """
     if not CHROMIUM.exists():
         pytest.skip("Chromium is not installed at /usr/bin/chromium")
     with sync_playwright() as playwright:
