@@ -89,25 +89,36 @@ def _identity_of(token: str) -> Identity:
 # -- the server --------------------------------------------------------------
 
 
-def start(args: argparse.Namespace) -> int:
-    """``stdb start``: run a server in the foreground until Ctrl-C."""
-    from ..server import Server
-    from ..server.pages import demo_pages
-
-    host, _, port = args.listen_addr.rpartition(":")
+def listen_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` from ``--listen-addr``; IPv6 hosts may be bracketed."""
+    host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
-        raise StdbliteError(f"--listen-addr takes HOST:PORT, got {args.listen_addr!r}")
+        raise StdbliteError(f"--listen-addr takes HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def log_to_stderr() -> None:
+    """A foreground server logs INFO and up to stderr, one line a record."""
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def start(args: argparse.Namespace) -> int:
+    """``stdb start``: run a server in the foreground until Ctrl-C."""
+    from ..server import Server
+    from ..server.pages import demo_pages
+
+    host, port = listen_address(args.listen_addr)
+    log_to_stderr()
     data_dir = Path(args.data_dir) if args.data_dir else home() / "data"
     key = args.publish_key or os.environ.get("STDB_PUBLISH_KEY")
     server = Server(
         None if args.in_memory else data_dir,
-        host=host.strip("[]"),
-        port=int(port),
+        host=host,
+        port=port,
         in_memory=args.in_memory,
         publish_key=key,
     )

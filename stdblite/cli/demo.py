@@ -8,9 +8,7 @@ until Ctrl-C. Nothing is written to disk; every run starts afresh.
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from types import FrameType
@@ -19,6 +17,7 @@ from ..errors import StdbliteError
 from ..protocol import Publish
 from ..server import Server
 from ..server.pages import demo_pages
+from .commands import listen_address, log_to_stderr
 from .remote import admin
 
 __all__ = ["DATABASE", "demo", "start_demo"]
@@ -51,15 +50,9 @@ def start_demo(server: Server, database: str = DATABASE, wanderers: int = 6) -> 
 
 def demo(args: argparse.Namespace) -> int:
     """Run the demo server until Ctrl-C or SIGTERM."""
-    host, _, port = args.listen_addr.rpartition(":")
-    if not host or not port.isdigit():
-        raise StdbliteError(f"--listen-addr takes HOST:PORT, got {args.listen_addr!r}")
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    server = Server(host=host.strip("[]"), port=int(port), in_memory=True)
+    host, port = listen_address(args.listen_addr)
+    log_to_stderr()
+    server = Server(host=host, port=port, in_memory=True)
     server.start()
     try:
         url = start_demo(server, wanderers=args.wanderers)
