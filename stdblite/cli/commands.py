@@ -98,12 +98,18 @@ def listen_address(text: str) -> tuple[str, int]:
 
 
 def log_to_stderr() -> None:
-    """A foreground server logs INFO and up to stderr, one line a record."""
+    """A foreground server logs INFO and up to stderr, one line a record.
+
+    The ``websockets`` library's own lines (one per connection opened and
+    closed) are kept to warnings: the server says who connected itself,
+    and a hundred clients would bury everything else.
+    """
     logging.basicConfig(
         level=logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    logging.getLogger("stdblite.server.websockets").setLevel(logging.WARNING)
 
 
 def start(args: argparse.Namespace) -> int:
