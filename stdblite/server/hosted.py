@@ -3,8 +3,8 @@
 The engine tells the server about each durable commit on its writer
 thread; :class:`HostedDatabase` hands the transaction to the event loop,
 in commit order, and there works out who must hear of it. Clients whose
-queries are the same get the same message, so it is matched and encoded
-once per distinct set of queries, not once per client. The caller of the
+queries are the same get the same message, so it is matched, encoded and
+framed once per distinct set of queries, not once per client. The caller of the
 reducer gets its :class:`ReducerResult` in the same pass, so no client
 ever sees a later transaction before the answer to its own call.
 """
@@ -16,6 +16,8 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
+from websockets.frames import Frame, Opcode
+
 from ..engine import Database, Transaction
 from ..protocol import ReducerResult, TableUpdate, TransactionUpdate, encode
 from ..query import Query
@@ -24,7 +26,7 @@ from ..schema import TableSchema
 if TYPE_CHECKING:
     from .session import ClientSession
 
-__all__ = ["HostedDatabase"]
+__all__ = ["HostedDatabase", "text_frame"]
 
 log = logging.getLogger("stdblite.server")
 
@@ -55,7 +57,7 @@ class HostedDatabase:
     def fan_out(self, tx: Transaction) -> None:
         """On the loop: send each affected client what matches its queries."""
         rows = _RowCache(self.db.schemas)
-        encoded: dict[tuple[str, ...], str | None] = {}
+        encoded: dict[tuple[str, ...], bytes | None] = {}
         caller, request_id = _caller(tx)
         for session in list(self.sessions):
             if session is caller:
@@ -65,7 +67,7 @@ class HostedDatabase:
                 encoded[signature] = _update_frame(tx, session.queries(), rows)
             frame = encoded[signature]
             if frame is not None:
-                session.send_text(frame)
+                session.send_frame(frame)
         if caller is not None and request_id is not None:
             tables = _table_updates(tx, caller.queries(), rows)
             result = ReducerResult(
@@ -121,12 +123,26 @@ def _any(tests: list[Callable[[Any], bool]], row: Any) -> bool:
     return any(test(row) for test in tests)
 
 
-def _update_frame(tx: Transaction, queries: list[Query], rows: _RowCache) -> str | None:
-    """The encoded TransactionUpdate for these queries, or None if empty."""
+def _update_frame(
+    tx: Transaction, queries: list[Query], rows: _RowCache
+) -> bytes | None:
+    """The TransactionUpdate for these queries as a frame, or None if empty."""
     tables = _table_updates(tx, queries, rows)
     if not tables:
         return None
     message = TransactionUpdate(
         tx.tx_id, tx.timestamp, tx.reducer, tx.sender, tx.connection_id, tables
     )
-    return encode(message)
+    return text_frame(encode(message).encode())
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A whole WebSocket text frame holding UTF-8 ``payload``, as sent.
+
+    A server's frames are not masked, and a message is never compressed
+    here (the server turns compression off, and an uncompressed frame is
+    valid even where it is on), so the bytes are the same for every client:
+    made once, they are written as they are to each client's socket, beside
+    the frames ``websockets`` itself writes (pings, pongs, the close).
+    """
+    return Frame(Opcode.TEXT, payload).serialize(mask=False)

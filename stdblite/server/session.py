@@ -3,9 +3,16 @@
 A :class:`ClientSession` lives from the WebSocket handshake to the close.
 It runs ``client_connected`` before the client hears anything, sends
 :class:`InitialConnection`, then answers frames one at a time, in the
-order they came. Outgoing frames go through a queue drained by a sender
-task, so a slow client never holds up the fan-out to everyone else; one
-that falls too far behind is disconnected.
+order they came.
+
+Outgoing frames are never awaited, so a slow client never holds up the
+fan-out to everyone else. The frames a client is due in one turn of the
+event loop (a group commit's updates, say) are written to its socket
+together, in order, in one system call: with many transactions per group
+and many clients, writing each frame on its own would cost a system call
+per frame per client. A frame many clients get is built once (see
+:func:`text_frame`). A client whose unsent data passes
+:data:`MAX_BUFFERED` bytes is too far behind, and is disconnected.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from ..engine import Transaction
 from ..errors import (
@@ -49,14 +57,14 @@ from ..protocol import (
 )
 from ..query import Query, compile_query
 from ..schema import TableSchema
-from .hosted import HostedDatabase
+from .hosted import HostedDatabase, text_frame
 
 __all__ = ["ClientSession"]
 
 log = logging.getLogger("stdblite.server")
 
-MAX_BACKLOG = 10_000
-"""Frames a client may fall behind by before it is disconnected."""
+MAX_BUFFERED = 8 << 20
+"""Bytes a client may fall behind by before it is disconnected."""
 
 
 class ClientSession:
@@ -76,8 +84,7 @@ class ClientSession:
         self.connection_id = ConnectionId.random()
         self.query_sets: dict[int, list[Query]] = {}
         self.signature: tuple[str, ...] = ()
-        self._outbox: asyncio.Queue[str | None] = asyncio.Queue()
-        self._sender: asyncio.Task[None] | None = None
+        self._pending: list[bytes] = []
         self._closer: asyncio.Future[None] | None = None
 
     @property
@@ -101,7 +108,6 @@ class ClientSession:
             await self.websocket.close(1008, _reason(f"refused: {refusal}"))
             return
         self.hosted.sessions.add(self)
-        self._sender = asyncio.create_task(self._send_loop())
         log.info("client %s connected to %s", self.identity, db.name)
         try:
             self.send(InitialConnection(self.identity, self.connection_id, self.token))
@@ -113,11 +119,8 @@ class ClientSession:
             await self._finish()
 
     async def _finish(self) -> None:
-        """Leave the fan-out, stop sending, and run client_disconnected."""
+        """Leave the fan-out and run client_disconnected."""
         self.hosted.sessions.discard(self)
-        self._outbox.put_nowait(None)
-        if self._sender is not None:
-            await asyncio.gather(self._sender, return_exceptions=True)
         try:
             await asyncio.to_thread(self.hosted.db.disconnect, self.connection_id)
         except StdbliteError as exc:
@@ -127,7 +130,7 @@ class ClientSession:
     # -- sending ---------------------------------------------------------------
 
     def send(self, message: ServerMessage) -> None:
-        """Queue a message for this client (any thread may not call this)."""
+        """Queue a message for this client; call it on the event loop only."""
         try:
             self.send_text(encode(message))
         except ProtocolError as exc:
@@ -136,26 +139,32 @@ class ClientSession:
                 encode(Error(getattr(message, "request_id", None), str(exc)))
             )
 
-    def send_text(self, frame: str) -> None:
-        """Queue an encoded frame; drop a client that is far behind."""
-        if self._outbox.qsize() >= MAX_BACKLOG:
-            log.warning("client %s is too slow; disconnecting", self.identity)
-            if self._closer is None:
-                closing = self.websocket.close(1008, "too slow: backlog full")
-                self._closer = asyncio.ensure_future(closing)
-            return
-        self._outbox.put_nowait(frame)
+    def send_text(self, text: str) -> None:
+        """Queue an encoded message, to be written with this turn's others."""
+        self.send_frame(text_frame(text.encode()))
 
-    async def _send_loop(self) -> None:
-        """Drain the outbox into the socket, in order, until told to stop."""
-        while True:
-            frame = await self._outbox.get()
-            if frame is None:
-                return
-            try:
-                await self.websocket.send(frame)
-            except ConnectionClosed:
-                return
+    def send_frame(self, frame: bytes) -> None:
+        """Queue a ready WebSocket frame, as :func:`text_frame` makes them.
+
+        Call it on the event loop only. The fan-out frames a message once
+        and hands the same bytes to every client that gets it.
+        """
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.append(frame)
+
+    def _flush(self) -> None:
+        """Write the queued frames in one go; drop a client far behind."""
+        frames, self._pending = self._pending, []
+        connection = self.websocket
+        if connection.protocol.state is not State.OPEN or self._closer is not None:
+            return  # closing: the client hears no more
+        if connection.transport.get_write_buffer_size() > MAX_BUFFERED:
+            log.warning("client %s is too slow; disconnecting", self.identity)
+            closing = connection.close(1008, "too slow: too far behind")
+            self._closer = asyncio.ensure_future(closing)
+            return
+        connection.transport.write(b"".join(frames))
 
     # -- receiving -------------------------------------------------------------
 

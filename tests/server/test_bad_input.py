@@ -20,9 +20,9 @@ from stdblite.protocol import (
     Subscribe,
     SubscriptionError,
 )
-from stdblite.server import Server
+from stdblite.server import Server, session
 
-from .helpers import Client, closed_with, put
+from .helpers import Client, closed_with, ids, put, silent_socket
 
 SPAWN_X, SPAWN_Y = 7712.0, 5408.0
 
@@ -181,3 +181,40 @@ def test_a_message_over_the_size_limit_closes_only_its_sender(
         assert table.inserts[0]["identity"] == str(john.identity)
         assert not table.inserts[0]["is_online"]
         assert sara.call("move_player", SPAWN_X + 10, SPAWN_Y).outcome == "committed"
+
+
+def test_a_client_that_stops_reading_is_dropped_and_the_rest_go_on(
+    server: Server, survey: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(session, "MAX_BUFFERED", 256 * 1024)
+    db = server.catalog.databases[survey].db
+    stalled = silent_socket(server.ws_url, f"/v1/database/{survey}/subscribe")
+    url = server.ws_url
+    try:
+        stalled.sendall(masked_text(SUBSCRIBE_ALL))
+        with Client(url, survey) as reader, Client(url, survey) as writer:
+            reader.subscribe("SELECT * FROM reading")
+            # Each update is 60 kB; the stalled client's backlog grows.
+            number = 0
+            while len(db.connections()) == 3 and number < 2_000:
+                number += 1
+                put(writer, number, "x" * 60_000, 1.0)
+                assert ids(reader.update()) == ([number], [])
+            assert len(db.connections()) == 2, "the stalled client was kept"
+            put(writer, 0, "after", 1.0)
+            assert ids(reader.update()) == ([0], [])
+    finally:
+        stalled.close()
+
+
+SUBSCRIBE_ALL = (
+    '{"Subscribe": {"request_id": 1, "query_set_id": 1, '
+    '"queries": ["SELECT * FROM reading"]}}'
+)
+
+
+def masked_text(text: str) -> bytes:
+    """A short client text frame, masked with the zero key."""
+    payload = text.encode()
+    assert len(payload) < 126
+    return bytes((0x81, 0x80 | len(payload))) + b"\0\0\0\0" + payload

@@ -59,13 +59,19 @@ def test_the_same_token_is_the_same_player_after_a_restart(
 
     again = start_server()
     assert (tmp_path / "data" / "signing.key").read_text() == key
-    for via_header in (False, True):
-        with Client(again.ws_url, game, saved, via_header=via_header) as back:
-            assert back.identity == identity and back.token == saved
-            mine = f"SELECT * FROM player WHERE identity = {identity}"
-            [row] = rows_of(back.subscribe(mine))
-            assert (row["position_x"], row["position_y"]) == (7700.0, 5400.0)
-            assert row["is_online"]
+    mine = f"SELECT * FROM player WHERE identity = {identity}"
+    with Client(again.ws_url, game) as watcher:
+        watcher.subscribe(mine)
+        for via_header in (False, True):
+            with Client(again.ws_url, game, saved, via_header=via_header) as back:
+                assert back.identity == identity and back.token == saved
+                [row] = rows_of(back.subscribe(mine))
+                assert (row["position_x"], row["position_y"]) == (7700.0, 5400.0)
+                assert row["is_online"]
+            # Wait until the server has seen Sara leave, online then offline.
+            watcher.update()
+            [table] = watcher.update().tables
+            assert not table.inserts[0]["is_online"]
 
 
 # --- tokens that must be refused ---------------------------------------------
