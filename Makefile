@@ -60,6 +60,7 @@ book: $(DOCS_STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/wire.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache widgets/node_modules \

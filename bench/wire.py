@@ -1,0 +1,507 @@
+"""Reducer calls over the wire: stdblite against two baselines, in one run.
+
+The workload is the tutorial's: every client is a player subscribed to
+``SELECT * FROM player`` who calls ``move_player(x, y)``; every move is
+checked by the game's rules, made durable, answered to the caller, and
+pushed to every other client. Three servers take the same load from the
+same load generator, each in its own process, rounds interleaved:
+
+- stdblite: ``stdb start`` with ``stdblite/examples/game.py`` published;
+- naive (``bench/baselines/naive.py``): one DuckDB transaction per call;
+- transport only (``bench/baselines/transport_only.py``): no storage at
+  all, only routing and fan-out: the ceiling of a per-call server on the
+  same ``websockets`` transport.
+
+Per server and client count, one extra client watches: it measures the
+time from a move being sent to its TransactionUpdate arriving, the move
+as another player's screen gets it. Then:
+
+- lockstep (throughput): each client keeps one call in flight (send, wait
+  for its ReducerResult, send the next); calls answered per second, and
+  the latency under that full load;
+- steady (latency): each client moves at a game-like rate, for each of
+  ``--rates`` moves a second, and only the latency counts.
+
+Before each measurement every server is left to go idle, so that one
+measurement's backlog never slows the next. The clients are
+:mod:`lean_socket` connections, so that receiving 100 copies of every move
+does not make the load generator the bottleneck; it reports how busy it
+was next to each server's CPU use. Prints medians of ``--rounds`` rounds
+and the ratios to the baselines; writes every figure as JSON. It is not a
+test.
+
+    python bench/wire.py [--seconds 3] [--rounds 3] [--clients 1,10,100]
+                         [--rates 2,10] [--json bench/results/wire.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import platform
+import queue
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lean_socket import LeanSocket
+
+from stdblite.cli.remote import admin, get_json
+from stdblite.protocol import Publish
+
+HERE = Path(__file__).parent
+GAME = HERE.parent / "stdblite" / "examples" / "game.py"
+RESULTS = HERE / "results" / "wire.json"
+DESIGNS = ("stdblite", "naive", "transport_only")
+SPAWN_X, SPAWN_Y = 7712.0, 5408.0
+LAUNCH_TIMEOUT = 60.0
+ANSWER_TIMEOUT = 30.0
+
+
+# --- the servers, each in its own process ------------------------------------
+
+
+class Launched:
+    """A server process, its address read from the line announcing it."""
+
+    def __init__(self, command: list[str], announce: str, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **env},
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._drain, daemon=True).start()
+        self.url = self._wait_for(re.compile(announce))
+
+    def _drain(self) -> None:
+        """Keep reading the output, so the server never blocks on a pipe."""
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def _wait_for(self, announce: re.Pattern[str]) -> str:
+        """The address in the announcing line."""
+        deadline = time.monotonic() + LAUNCH_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            found = announce.search(line)
+            if found:
+                return found.group(1)
+        self.stop()
+        raise SystemExit(f"server did not start: {self.process.args}")
+
+    def cpu_seconds(self) -> float:
+        """User and system CPU time the process has used so far (Linux)."""
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().split()
+        except OSError:
+            return float("nan")
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self) -> None:
+        """Terminate the server and wait for it."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@dataclass
+class Target:
+    """A running server and the WebSocket address of each client slot."""
+
+    name: str
+    server: Launched
+    addresses: list[str]
+
+
+def launch(name: str, folder: Path, slots: int) -> Target:
+    """Start one design's server and prepare ``slots`` client addresses."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if name == "stdblite":
+        return _launch_stdblite(folder, slots)
+    script = HERE / "baselines" / f"{name}.py"
+    command = [sys.executable, str(script), "--port", "0", "--data-dir", str(folder)]
+    server = Launched(command, r"listening on (ws://\S+)", {})
+    addresses = [f"{server.url}/?player=p{i}" for i in range(slots)]
+    return Target(name, server, addresses)
+
+
+def _launch_stdblite(folder: Path, slots: int) -> Target:
+    """``stdb start``, the game published, and one saved token per slot."""
+    command = [sys.executable, "-m", "stdblite", "start"]
+    command += ["--listen-addr", "127.0.0.1:0", "--data-dir", str(folder / "data")]
+    env = {"STDB_HOME": str(folder / "home")}
+    server = Launched(command, r"listening on (http://[^;\s]+)", env)
+    owner = str(get_json(server.url, "/v1/identity")["token"])
+    admin(server.url, owner, Publish(1, "game", GAME.read_text("utf-8"), False))
+    base = "ws" + server.url[4:] + "/v1/database/game/subscribe?token="
+    tokens = [get_json(server.url, "/v1/identity")["token"] for _ in range(slots)]
+    return Target("stdblite", server, [base + urllib.parse.quote(t) for t in tokens])
+
+
+# --- the load generator ----------------------------------------------------------
+
+
+@dataclass
+class Client:
+    """One player's connection, as the load generator drives it."""
+
+    socket: LeanSocket
+    identity: str
+    answer: asyncio.Future[None] | None = None
+    answered: int = 0
+
+    def as_player(self) -> None:
+        """From now on, count answers; each releases the client's next call."""
+
+        def take(payload: bytes) -> None:
+            if payload.startswith(b'{"ReducerResult"'):
+                self.answered += 1
+                if self.answer is not None and not self.answer.done():
+                    self.answer.set_result(None)
+
+        self.socket.on_text = take
+
+    def as_watcher(self, watch: Watch) -> None:
+        """From now on, time every move from its sending to its arrival here."""
+
+        def take(payload: bytes) -> None:
+            now = time.perf_counter()
+            if not watch.recording or not payload.startswith(b'{"TransactionUp'):
+                return
+            update = json.loads(payload)["TransactionUpdate"]
+            for row in update["tables"][0]["inserts"]:
+                sent = watch.sent.pop((row["identity"], row["position_x"]), None)
+                if sent is not None:
+                    watch.samples.append(now - sent)
+
+        self.socket.on_text = take
+
+
+@dataclass
+class Watch:
+    """What the watching client saw: latency samples, in seconds."""
+
+    sent: dict[tuple[str, float], float] = field(default_factory=dict)
+    samples: list[float] = field(default_factory=list)
+    recording: bool = False
+
+
+async def open_client(address: str) -> Client:
+    """Connect, read InitialConnection, subscribe to every player."""
+    arrived: asyncio.Queue[bytes] = asyncio.Queue()
+    socket = await LeanSocket.open(address, arrived.put_nowait)
+    first = json.loads(await arrived.get())
+    client = Client(socket, first["InitialConnection"]["identity"])
+    subscribe = {
+        "request_id": 1,
+        "query_set_id": 1,
+        "queries": ["SELECT * FROM player"],
+    }
+    socket.send_text(json.dumps({"Subscribe": subscribe}))
+    while not (await arrived.get()).startswith(b'{"SubscribeApplied"'):
+        pass
+    return client
+
+
+def move_frame(request_id: int, x: float) -> str:
+    """A CallReducer of move_player, written directly (it is the hot path)."""
+    return (
+        f'{{"CallReducer":{{"request_id":{request_id},'
+        f'"reducer":"move_player","args":[{x!r},{SPAWN_Y!r}]}}}}'
+    )
+
+
+def step_x(sequence: int) -> float:
+    """The x of a client's n-th move: small steps, each x distinct for a while."""
+    return SPAWN_X + (sequence % 200) * 0.5
+
+
+async def move_in_lockstep(client: Client, watch: Watch, until: float) -> None:
+    """Throughput: send a move, wait for its answer, send the next."""
+    loop = asyncio.get_running_loop()
+    sequence = 0
+    while time.perf_counter() < until:
+        sequence += 1
+        x = step_x(sequence)
+        client.answer = loop.create_future()
+        watch.sent[(client.identity, x)] = time.perf_counter()
+        client.socket.send_text(move_frame(sequence, x))
+        try:
+            await asyncio.wait_for(client.answer, ANSWER_TIMEOUT)
+        except TimeoutError:
+            raise SystemExit(f"no answer to a call within {ANSWER_TIMEOUT} s") from None
+
+
+async def move_steadily(
+    client: Client, watch: Watch, rate: float, offset: float, until: float
+) -> None:
+    """Latency: a move every 1/rate seconds, whatever the answers do."""
+    sequence, start = 0, time.perf_counter() + offset
+    while True:
+        due = start + sequence / rate
+        if due >= until:
+            return
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        sequence += 1
+        x = step_x(sequence)
+        watch.sent[(client.identity, x)] = time.perf_counter()
+        client.socket.send_text(move_frame(sequence, x))
+
+
+@dataclass
+class Measured:
+    """One round of one design at one client count."""
+
+    calls_per_second: float
+    generator_busy: float
+    server_busy: float
+    latency_ms: dict[str, float]
+
+
+async def measure(
+    target: Target, players: int, seconds: float, rates: list[float]
+) -> Measured:
+    """Both phases against one server with ``players`` moving clients."""
+    clients = [await open_client(a) for a in target.addresses[:players]]
+    watcher = await open_client(target.addresses[players])
+    watch = Watch()
+    for client in clients:
+        client.as_player()
+    watcher.as_watcher(watch)
+    latency: dict[str, float] = {}
+    try:
+        calls, busy, samples = await _lockstep_phase(target, clients, watch, seconds)
+        latency.update(_percentiles("lockstep", samples))
+        for rate in rates:
+            await settle(target.server)
+            samples = await _steady_phase(clients, watch, seconds, rate)
+            latency.update(_percentiles(f"steady_{rate:g}", samples))
+    finally:
+        await asyncio.gather(*(c.socket.close() for c in [*clients, watcher]))
+    return Measured(calls, *busy, latency)
+
+
+async def settle(server: Launched, limit: float = 60.0) -> None:
+    """Wait until a server is idle, so no backlog leaks into what comes next."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = server.cpu_seconds()
+        await asyncio.sleep(0.25)
+        if server.cpu_seconds() - before < 0.25 * 0.1:
+            return
+
+
+async def _lockstep_phase(
+    target: Target, clients: list[Client], watch: Watch, seconds: float
+) -> tuple[float, tuple[float, float], list[float]]:
+    """Calls a second with one call in flight per client, after a warm-up."""
+    warm_up = min(1.0, seconds / 3)
+    until = time.perf_counter() + warm_up + seconds
+    movers = [asyncio.create_task(move_in_lockstep(c, watch, until)) for c in clients]
+    await asyncio.sleep(warm_up)
+    # Count answers and CPU over the measured window only.
+    answered = sum(c.answered for c in clients)
+    cpu, server_cpu = time.process_time(), target.server.cpu_seconds()
+    started = time.perf_counter()
+    watch.samples, watch.recording = [], True
+    await asyncio.sleep(seconds)
+    elapsed = time.perf_counter() - started
+    calls = sum(c.answered for c in clients) - answered
+    busy = (
+        (time.process_time() - cpu) / elapsed,
+        (target.server.cpu_seconds() - server_cpu) / elapsed,
+    )
+    watch.recording = False
+    samples = watch.samples
+    await asyncio.gather(*movers)
+    return calls / elapsed, busy, samples
+
+
+async def _steady_phase(
+    clients: list[Client], watch: Watch, seconds: float, rate: float
+) -> list[float]:
+    """Move-to-screen latencies while every client moves at ``rate``."""
+    watch.sent.clear()
+    until = time.perf_counter() + seconds
+    spread = 1.0 / rate / max(1, len(clients))
+    movers = [
+        asyncio.create_task(move_steadily(c, watch, rate, i * spread, until))
+        for i, c in enumerate(clients)
+    ]
+    watch.samples, watch.recording = [], True
+    await asyncio.gather(*movers)
+    # Wait for the last moves' updates, but not for ever if the server lags.
+    deadline = time.perf_counter() + 5.0
+    while watch.sent and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    watch.recording = False
+    return watch.samples
+
+
+def _percentiles(phase: str, samples: list[float]) -> dict[str, float]:
+    """Median and 99th percentile of a phase's latencies, in milliseconds."""
+    if len(samples) < 2:
+        return {f"{phase}_p50": math.nan, f"{phase}_p99": math.nan}
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {f"{phase}_p50": cuts[49] * 1000, f"{phase}_p99": cuts[98] * 1000}
+
+
+# --- the run ---------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", default="1,10,100")
+    parser.add_argument(
+        "--rates", default="2,10", help="steady moves a second per client"
+    )
+    parser.add_argument("--json", type=Path, default=RESULTS)
+    options = parser.parse_args()
+    counts = [int(n) for n in options.clients.split(",")]
+    rates = [float(r) for r in options.rates.split(",")]
+    folder = Path(tempfile.mkdtemp(prefix="stdblite-wire-"))
+    rounds: dict[str, dict[int, list[Measured]]] = {
+        d: {n: [] for n in counts} for d in DESIGNS
+    }
+    targets: list[Target] = []
+    try:
+        for design in DESIGNS:
+            targets.append(launch(design, folder / design, max(counts) + 1))
+        for number in range(options.rounds):
+            # Interleaved, so that machine noise hits every design alike.
+            for players in counts:
+                for target in targets:
+                    measured = asyncio.run(
+                        _measure_quietly(targets, target, players, options, rates)
+                    )
+                    rounds[target.name][players].append(measured)
+                    print(
+                        f"round {number + 1}, {players:>3} clients, {target.name}: "
+                        f"{measured.calls_per_second:.0f} calls/s",
+                        flush=True,
+                    )
+    finally:
+        for target in targets:
+            target.server.stop()
+    report(options, counts, rates, rounds)
+
+
+async def _measure_quietly(
+    targets: list[Target],
+    target: Target,
+    players: int,
+    options: argparse.Namespace,
+    rates: list[float],
+) -> Measured:
+    """Measure one server once every server is idle."""
+    for other in targets:
+        await settle(other.server)
+    return await measure(target, players, options.seconds, rates)
+
+
+def median_of(found: list[Measured], name: str) -> float:
+    """The median of one figure over the rounds (NaN rounds left out)."""
+    values = [
+        getattr(m, name) if hasattr(m, name) else m.latency_ms[name] for m in found
+    ]
+    kept = [v for v in values if not math.isnan(v)]
+    return statistics.median(kept) if kept else math.nan
+
+
+def report(
+    options: argparse.Namespace,
+    counts: list[int],
+    rates: list[float],
+    rounds: dict[str, dict[int, list[Measured]]],
+) -> None:
+    """Print the medians and ratios, and write everything as JSON."""
+    phases = ["lockstep", *(f"steady_{r:g}" for r in rates)]
+    names = ["calls_per_second", "generator_busy", "server_busy"]
+    names += [f"{p}_{q}" for p in phases for q in ("p50", "p99")]
+    medians = {
+        d: {n: {k: median_of(rounds[d][n], k) for k in names} for n in counts}
+        for d in DESIGNS
+    }
+    ratios = _print_table(options, counts, phases, medians)
+    options.json.parent.mkdir(parents=True, exist_ok=True)
+    data = {
+        "workload": "move_player, every client subscribed to every player",
+        "seconds_per_phase": options.seconds,
+        "rounds": options.rounds,
+        "steady_moves_per_second_per_client": rates,
+        "latency": "ms from sending a move to another client receiving it",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average": os.getloadavg(),
+        },
+        "medians": medians,
+        "stdblite_ratios": ratios,
+        "every_round": {
+            d: {n: [vars(m) for m in rounds[d][n]] for n in counts} for d in DESIGNS
+        },
+    }
+    options.json.write_text(json.dumps(data, indent=2) + "\n")
+    print(f"\nfigures written to {options.json}")
+
+
+def _print_table(
+    options: argparse.Namespace,
+    counts: list[int],
+    phases: list[str],
+    medians: dict[str, dict[int, dict[str, float]]],
+) -> dict[int, dict[str, float]]:
+    """The medians as a table; returns stdblite's ratios per client count."""
+    print("\nmove_player over WebSocket; every client subscribed to every player")
+    print(
+        f"median of {options.rounds} rounds, {options.seconds:g} s per phase; "
+        "latency: a move's sending to its arrival at another client, in ms"
+    )
+    columns = "".join(f"{p + ' p50/p99':>22}" for p in phases)
+    print(
+        f"\n{'clients':>7}  {'design':<15}{'calls/s':>8}{'vs naive':>10}"
+        f"{'vs transp.':>11}{columns}{'CPU gen/srv':>14}"
+    )
+    ratios = {}
+    for n in counts:
+        naive = medians["naive"][n]["calls_per_second"]
+        ceiling = medians["transport_only"][n]["calls_per_second"]
+        for d in DESIGNS:
+            m = medians[d][n]
+            calls = m["calls_per_second"]
+            latencies = "".join(
+                f"{m[p + '_p50']:>13.1f} / {m[p + '_p99']:<6.1f}" for p in phases
+            )
+            print(
+                f"{n:>7}  {d:<15}{calls:>8.0f}{calls / naive:>9.2f}x"
+                f"{calls / ceiling:>10.0%}{latencies}"
+                f"{m['generator_busy']:>7.0%} / {m['server_busy']:<4.0%}"
+            )
+        stdb = medians["stdblite"][n]["calls_per_second"]
+        ratios[n] = {"vs_naive": stdb / naive, "vs_transport_only": stdb / ceiling}
+    return ratios
+
+
+if __name__ == "__main__":
+    main()
