@@ -380,7 +380,15 @@ def main() -> None:
     options = parser.parse_args()
     counts = [int(n) for n in options.clients.split(",")]
     rates = [float(r) for r in options.rates.split(",")]
-    folder = Path(tempfile.mkdtemp(prefix="stdblite-wire-"))
+    with tempfile.TemporaryDirectory(prefix="stdblite-wire-") as folder:
+        rounds = run_rounds(Path(folder), counts, rates, options)
+    report(options, counts, rates, rounds)
+
+
+def run_rounds(
+    folder: Path, counts: list[int], rates: list[float], options: argparse.Namespace
+) -> dict[str, dict[int, list[Measured]]]:
+    """Start the servers, measure every design at every client count."""
     rounds: dict[str, dict[int, list[Measured]]] = {
         d: {n: [] for n in counts} for d in DESIGNS
     }
@@ -404,7 +412,7 @@ def main() -> None:
     finally:
         for target in targets:
             target.server.stop()
-    report(options, counts, rates, rounds)
+    return rounds
 
 
 async def _measure_quietly(
