@@ -21,9 +21,10 @@ you; anything else escaping stdblite is a bug in stdblite. The tree::
     ├── ProtocolError               a wire message cannot be read
     ├── TokenError                  a token is forged, altered or expired
     ├── DatabaseClosed
-    └── ClientError                 a client connection cannot do that
-        ├── NotConnected            no connection yet, or not any more
-        └── CredentialsError        a saved token file cannot be read
+    ├── ClientError                 a client connection cannot do that
+    │   ├── NotConnected            no connection yet, or not any more
+    │   └── CredentialsError        a saved token file cannot be read
+    └── CodegenError                typed bindings cannot be generated
 
 DuckDB's own exceptions never reach a learner: they are translated where
 they enter, and chained (``raise ... from``) so the original stays readable
@@ -35,6 +36,7 @@ from __future__ import annotations
 __all__ = [
     "ArgumentError",
     "ClientError",
+    "CodegenError",
     "CommitError",
     "ConstraintViolation",
     "CredentialsError",
@@ -174,3 +176,7 @@ class NotConnected(ClientError):
 
 class CredentialsError(ClientError):
     """A saved token file exists but cannot be read or holds no token."""
+
+
+class CodegenError(StdbliteError):
+    """``stdb generate`` cannot write bindings: a name clash, a bad folder."""

@@ -14,6 +14,7 @@ from ..errors import StdbliteError
 from . import commands
 from .config import DEFAULT_SERVER
 from .demo import demo as run_demo
+from .generate import generate as run_generate
 
 __all__ = ["build_parser", "main"]
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     _database_commands(sub)
     _client_commands(sub)
     _identity_commands(sub)
+    _generate_command(sub)
     return parser
 
 
@@ -221,6 +223,40 @@ def _client_commands(
     )
     subscribe.add_argument("name")
     subscribe.add_argument("queries", nargs="+")
+
+
+def _generate_command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """The generate command: typed bindings."""
+    generate = _add(
+        sub,
+        "generate",
+        run_generate,
+        "write typed Python bindings for a module's tables and reducers",
+        "stdb generate --lang python --out-dir game_bindings -p server/",
+    )
+    generate.add_argument(
+        "--lang", default="python", help="the language to write (python, the default)"
+    )
+    generate.add_argument(
+        "--out-dir",
+        metavar="DIR",
+        required=True,
+        help="the package folder to write; its name is the package's name",
+    )
+    generate.add_argument(
+        "-p",
+        "--module-path",
+        help="a module file, or a folder holding module.py (default: .)",
+    )
+    _server_option(generate)
+    generate.add_argument(
+        "name",
+        metavar="NAME",
+        nargs="?",
+        help="a published database to read the schema from",
+    )
 
 
 def _identity_commands(

@@ -40,6 +40,9 @@ The public surface, all documented in ``book/reference/client.md``:
 - what callbacks receive: :class:`EventContext`, :class:`ReducerEvent`,
   :class:`SubscriptionEvent`;
 - :mod:`stdblite.client.credentials`: ``load`` and ``save`` a token file.
+- :mod:`stdblite.client.bindings`: the typed views that the bindings
+  ``stdb generate`` writes stand on (``conn.untyped`` is the plain
+  connection underneath).
 
 The client imports nothing of the engine or the server: a client is not
 a server. It logs through the ``stdblite.client`` logger.

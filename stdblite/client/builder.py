@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import ClientError, StdbliteError
 from ..identity import Identity
+from .remote_schema import Bindings
 from .transport import Backoff, Target
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class Settings:
     on_connect: ConnectCallback | None
     on_connect_error: ErrorCallback | None
     on_disconnect: DisconnectCallback | None
+    bindings: Bindings | None = None
 
 
 class DbConnectionBuilder:
@@ -73,6 +75,7 @@ class DbConnectionBuilder:
         self._on_connect: ConnectCallback | None = None
         self._on_connect_error: ErrorCallback | None = None
         self._on_disconnect: DisconnectCallback | None = None
+        self._bindings: Bindings | None = None
 
     def with_uri(self, uri: str) -> DbConnectionBuilder:
         """The server: ``http://``, ``https://``, ``ws://`` or ``wss://``."""
@@ -143,8 +146,14 @@ class DbConnectionBuilder:
             self._on_connect,
             self._on_connect_error,
             self._on_disconnect,
+            self._bindings,
         )
         return DbConnection._start(settings)
+
+    def _with_bindings(self, bindings: Bindings) -> DbConnectionBuilder:
+        """Decode rows into generated classes (see :mod:`.bindings`)."""
+        self._bindings = bindings
+        return self
 
 
 def _base_url(uri: str | None) -> str:

@@ -98,6 +98,13 @@ class RemoteReducers:
         signatures = ", ".join(s.signature for s in self._signatures.values())
         return f"<reducers: {signatures}>"
 
+    def _signature(self, name: str) -> ReducerSignature:
+        """A callable reducer's signature by its exact name (for bindings)."""
+        found = self._signatures.get(name)
+        if found is None:
+            raise self._unknown(name)
+        return found
+
     def _unknown(self, name: str) -> UnknownReducer:
         """The error for a name that is no callable reducer."""
         if name in self._lifecycle:

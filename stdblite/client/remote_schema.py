@@ -10,6 +10,13 @@ server uses, so no generated code is needed.
 
 An enum column arrives as its class name and member names only, so the
 client's enum has the same names, and each member's value is its name.
+
+Generated bindings (``stdb generate``) bring their own classes instead,
+as :class:`Bindings`: a table's rows are then instances of the generated
+dataclass, and an enum column holds the generated enum's members. Each
+class is checked against the server's description first, so bindings
+generated from another version of the module fail at connect, naming
+the difference, rather than later with a puzzling row.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import dataclasses
 import enum
 import keyword
 import threading
+import typing
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,7 +33,7 @@ from typing import Any, cast
 from ..errors import ArgumentError, ClientError
 from ..schema import ColumnSchema, ColumnType, TableSchema
 
-__all__ = ["Param", "ReducerSignature", "RemoteSchema", "read_schema"]
+__all__ = ["Bindings", "Param", "ReducerSignature", "RemoteSchema", "read_schema"]
 
 _KINDS = (
     "bool",
@@ -45,6 +53,14 @@ _KINDS = (
 _ROW_TYPES: dict[tuple[str, tuple[tuple[str, ColumnType], ...]], type] = {}
 _ENUMS: dict[tuple[str, tuple[str, ...]], type[enum.Enum]] = {}
 _SHARED_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Bindings:
+    """The classes generated bindings bring: row types by table, enums by name."""
+
+    tables: Mapping[str, type]
+    enums: Mapping[str, type[enum.Enum]]
 
 
 @dataclass(frozen=True)
@@ -133,36 +149,74 @@ class RemoteSchema:
     description: dict[str, Any]
 
 
-def read_schema(description: Any, known: RemoteSchema | None = None) -> RemoteSchema:
+def read_schema(
+    description: Any,
+    known: RemoteSchema | None = None,
+    bindings: Bindings | None = None,
+) -> RemoteSchema:
     """Rebuild a schema from the server's JSON; ClientError if unreadable.
 
     With ``known`` (the schema of an earlier connection), unchanged tables
     are kept as they were, so a caller sees that nothing changed by
     ``schema.tables is known.tables``; reducers are always read afresh.
+    With ``bindings``, their classes are used for the tables and enums
+    they name; ClientError says how they differ from the description.
     """
+    given = bindings or Bindings({}, {})
     try:
         if known is not None and known.description["tables"] == description["tables"]:
             tables = known.tables
         else:
             tables = {}
             for table_json in description["tables"]:
-                table = _table(table_json)
+                table = _table(table_json, given)
                 tables[table.name] = table
         reducers = {}
         for reducer_json in description["reducers"]:
-            signature = _reducer(reducer_json, tables)
+            signature = _reducer(reducer_json, tables, given)
             reducers[signature.name] = signature
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ClientError(f"the server's schema cannot be read: {exc!r:.120}") from exc
+    missing = sorted(set(given.tables) - set(tables))
+    if missing:
+        raise _stale(f"table(s) {', '.join(missing)}, which the database lacks")
     return RemoteSchema(tables, reducers, description)
 
 
-def _table(data: dict[str, Any]) -> TableSchema:
+def _table(data: dict[str, Any], bindings: Bindings) -> TableSchema:
     """One table: its columns, and a frozen dataclass as its row type."""
     name = _text(data["name"])
-    columns = tuple(_column(c) for c in data["columns"])
+    columns = tuple(_column(c, bindings) for c in data["columns"])
     public, scheduled = bool(data.get("public")), data.get("scheduled")
-    return TableSchema(name, _row_type(name, columns), columns, public, scheduled)
+    row_type = bindings.tables.get(name)
+    if row_type is None:
+        row_type = _row_type(name, columns)
+    else:
+        _check_row_type(name, row_type, columns)
+    return TableSchema(name, row_type, columns, public, scheduled)
+
+
+def _check_row_type(
+    table: str, row_type: type, columns: tuple[ColumnSchema, ...]
+) -> None:
+    """A generated row class must have the table's columns, typed alike."""
+    wanted = {c.name: _annotation(c.type) for c in columns}
+    try:
+        hints = typing.get_type_hints(row_type)
+        fields = {f.name: hints[f.name] for f in dataclasses.fields(row_type)}
+    except (TypeError, NameError, KeyError) as exc:
+        raise _stale(f"an unreadable row class for {table} ({exc})") from None
+    if list(fields.items()) != list(wanted.items()):
+        shown = ", ".join(f"{c.name}: {c.type.name}" for c in columns)
+        raise _stale(f"another {row_type.__name__}: table {table} now has ({shown})")
+
+
+def _stale(difference: str) -> ClientError:
+    """The error for bindings generated from another version of the module."""
+    return ClientError(
+        f"the generated bindings do not match the database: they have "
+        f"{difference}; run stdb generate again"
+    )
 
 
 def _row_type(name: str, columns: tuple[ColumnSchema, ...]) -> type:
@@ -183,9 +237,9 @@ def _row_type(name: str, columns: tuple[ColumnSchema, ...]) -> type:
         return found
 
 
-def _column(data: dict[str, Any]) -> ColumnSchema:
+def _column(data: dict[str, Any], bindings: Bindings) -> ColumnSchema:
     """One column: its type and the constraints the client cache uses."""
-    column_type = _column_type(data)
+    column_type = _column_type(data, bindings)
     return ColumnSchema(
         name=_identifier(data["name"]),
         type=column_type,
@@ -196,7 +250,7 @@ def _column(data: dict[str, Any]) -> ColumnSchema:
     )
 
 
-def _column_type(data: dict[str, Any]) -> ColumnType:
+def _column_type(data: dict[str, Any], bindings: Bindings) -> ColumnType:
     """A column type from its description; an enum class is made only once."""
     kind = data["type"]
     if kind not in _KINDS:
@@ -205,6 +259,11 @@ def _column_type(data: dict[str, Any]) -> ColumnType:
     if kind != "enum":
         return ColumnType(kind, optional)
     key = (_identifier(data["enum"]), tuple(str(v) for v in data["variants"]))
+    given = bindings.enums.get(key[0])
+    if given is not None:
+        if tuple(m.name for m in given) != key[1]:
+            raise _stale(f"another enum {key[0]}: now ({', '.join(key[1])})")
+        return ColumnType("enum", optional, given)
     with _SHARED_LOCK:
         if key not in _ENUMS:
             members = [(variant, variant) for variant in key[1]]
@@ -213,14 +272,16 @@ def _column_type(data: dict[str, Any]) -> ColumnType:
         return ColumnType("enum", optional, _ENUMS[key])
 
 
-def _reducer(data: dict[str, Any], tables: dict[str, TableSchema]) -> ReducerSignature:
+def _reducer(
+    data: dict[str, Any], tables: dict[str, TableSchema], bindings: Bindings
+) -> ReducerSignature:
     """One reducer's signature; a row parameter names its table."""
     params = []
     for param in data["params"]:
         if param["type"] == "row":
             params.append(Param(param["name"], tables[param["table"]]))
         else:
-            params.append(Param(param["name"], _column_type(param)))
+            params.append(Param(param["name"], _column_type(param, bindings)))
     return ReducerSignature(_text(data["name"]), _text(data["kind"]), tuple(params))
 
 

@@ -153,7 +153,9 @@ class Session:
         """A socket opened: the first time, set up; later, resynchronise."""
         first = self.schema is None
         try:
-            schema = read_schema(event.schema, None if first else self.schema)
+            schema = read_schema(
+                event.schema, None if first else self.schema, self.settings.bindings
+            )
         except ClientError as exc:
             return self._fail(exc)
         if self.schema is not None and schema.tables is not self.schema.tables:
