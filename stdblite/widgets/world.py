@@ -27,13 +27,13 @@ from typing import TYPE_CHECKING, Any
 import anywidget
 import traitlets
 
-from ..client import ReducerEvent
+from ..client import DbConnection, ReducerEvent
 from ..errors import StdbliteError
 from .assets import widget_css
 from .columns import TUTORIAL_COLUMNS, Columns
 
 if TYPE_CHECKING:
-    from ..client import DbConnection, EventContext, SubscriptionHandle
+    from ..client import EventContext, SubscriptionHandle
 
 __all__ = ["Columns", "WorldWidget"]
 
@@ -72,14 +72,15 @@ class WorldWidget(anywidget.AnyWidget):
         self._follower: _Follower | None = None
         traits = {"columns": dataclasses.asdict(columns), **options}
         if isinstance(source, str):
-            if not database:
-                raise StdbliteError(
-                    f"{type(self).__name__} over a URL needs the database name: "
-                    f"{type(self).__name__}({source!r}, database='NAME')"
-                )
+            _check_url(type(self).__name__, source, database)
             traits.update(server_url=source, database=database, token=token or "")
+        elif not isinstance(source, DbConnection):
+            raise StdbliteError(
+                f"{type(self).__name__} takes a DbConnection or a server URL, "
+                f"not {type(source).__name__}"
+            )
         super().__init__(**traits)
-        if not isinstance(source, str):
+        if isinstance(source, DbConnection):
             self._follower = _Follower(self, source, columns)
 
     def _source_text(self) -> str:
@@ -98,6 +99,19 @@ class WorldWidget(anywidget.AnyWidget):
             self._follower.stop()
             self._follower = None
         super().close()
+
+
+def _check_url(widget: str, url: str, database: str | None) -> None:
+    """Refuse a server address the browser could not connect to."""
+    if not url.startswith(("http://", "https://", "ws://", "wss://")):
+        raise StdbliteError(
+            f"{widget} needs a server URL like http://127.0.0.1:3000, got {url!r}"
+        )
+    if not database:
+        raise StdbliteError(
+            f"{widget} over a URL needs the database name: "
+            f"{widget}({url!r}, database='NAME')"
+        )
 
 
 def player_of(row: Any, columns: Columns) -> dict[str, Any]:

@@ -74,8 +74,9 @@ _PIXEL_AT = """([x, y]) => {
   return [data[0], data[1], data[2]];
 }"""
 
-# True once the pixel at world point (x, y) is within 12 of an RGB colour.
-_PIXEL_IS = """([x, y, color]) => {
+# True once the pixel at world point (x, y) is within 12 of an RGB colour
+# (or, with `absent`, once it is not).
+_PIXEL_IS = """([x, y, color, absent]) => {
   const canvas = document.querySelector(".stdblite-canvas");
   if (!canvas || !canvas.dataset.view) return false;
   const [left, top, scale] = canvas.dataset.view.split(" ").map(Number);
@@ -83,7 +84,7 @@ _PIXEL_IS = """([x, y, color]) => {
   const px = Math.round((x - left) * scale * ratio);
   const py = Math.round((y - top) * scale * ratio);
   const d = canvas.getContext("2d").getImageData(px, py, 1, 1).data;
-  return Math.max(...color.map((c, i) => Math.abs(c - d[i]))) <= 12;
+  return (Math.max(...color.map((c, i) => Math.abs(c - d[i]))) <= 12) !== absent;
 }"""
 
 
@@ -99,10 +100,20 @@ def pixel_at(page: Page, x: float, y: float) -> list[int]:
 
 
 def wait_for_pixel(
-    page: Page, x: float, y: float, color: str, timeout: float = 5000
+    page: Page,
+    x: float,
+    y: float,
+    color: str,
+    timeout: float = 5000,
+    absent: bool = False,
 ) -> None:
-    """Wait until the pixel at world point (x, y) shows ``color``."""
-    page.wait_for_function(_PIXEL_IS, arg=[x, y, hex_rgb(color)], timeout=timeout)
+    """Wait until the pixel at world point (x, y) shows ``color`` (or not).
+
+    The canvas is redrawn on the next animation frame after a change, so
+    a test waits for what it expects rather than reading one pixel.
+    """
+    arg = [x, y, hex_rgb(color), absent]
+    page.wait_for_function(_PIXEL_IS, arg=arg, timeout=timeout)
 
 
 def close_to(rgb: list[int], color: str, tolerance: int = 12) -> bool:

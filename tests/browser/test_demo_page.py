@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
+from stdblite.cli.demo import start_demo
 from stdblite.examples.game import SPAWN_X, SPAWN_Y
+from stdblite.server import Server
 
 from .conftest import Demo, screenshot
-from .helpers import WireClient, close_to, pixel_at, wait_for_pixel
+from .helpers import WireClient, close_to, hex_rgb, pixel_at, wait_for_pixel
 
 
 def colors(page: Page) -> dict[str, str]:
@@ -56,7 +58,8 @@ def test_players_appear_move_and_leave(page: Page, demo: Demo) -> None:
         # He leaves: gone from the list, faded on the map.
         john.close()
         expect(online.filter(has_text="John")).to_have_count(0)
-        assert not close_to(pixel_at(page, x - 200, y), palette["player"])
+        wait_for_pixel(page, x - 200, y, palette["player"], absent=True)
+        assert not close_to(pixel_at(page, x - 200, y), palette["ground"])
     finally:
         john.close()
 
@@ -84,3 +87,37 @@ def test_you_are_marked_and_can_pick_a_name(page: Page, demo: Demo) -> None:
     page.get_by_placeholder("your name").fill("   ")
     page.get_by_role("button", name="Set name").click()
     expect(page.locator(".demo-answer")).to_have_text("Username must not be empty")
+
+
+def test_wanderers_walk_on_the_page(page: Page) -> None:
+    server = Server(in_memory=True, port=0).start()
+    try:
+        page.goto(start_demo(server, wanderers=3))
+        expect(page.locator(".stdblite-list li")).to_have_count(4)
+        palette = colors(page)
+        first = blue_pixels(page, palette["player"])
+        page.wait_for_timeout(400)
+        assert blue_pixels(page, palette["player"]) != first
+    finally:
+        server.stop()
+
+
+def blue_pixels(page: Page, color: str) -> list[int]:
+    """Where the other players' markers are: indexes of pixels of ``color``."""
+    found: list[int] = page.evaluate(
+        """(color) => {
+          const canvas = document.querySelector(".stdblite-canvas");
+          const d = canvas.getContext("2d")
+            .getImageData(0, 0, canvas.width, canvas.height).data;
+          const out = [];
+          for (let i = 0; i < d.length; i += 4) {
+            if (d[i] === color[0] && d[i + 1] === color[1] && d[i + 2] === color[2]) {
+              out.push(i / 4);
+            }
+          }
+          return out;
+        }""",
+        hex_rgb(color),
+    )
+    assert found, "no other player is drawn"
+    return found

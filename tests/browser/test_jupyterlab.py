@@ -43,7 +43,7 @@ def connect():
         .build()
     )
     conn.run_threaded()
-    conn.wait_until_connected()
+    conn.wait_until_connected(timeout=60)
     return conn
 
 john, sara = connect(), connect()
@@ -104,16 +104,17 @@ def lab(tmp_path: Path) -> Iterator[str]:
         "--LabApp.news_url=",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
     ]
-    process = subprocess.Popen(
-        [*command, *options],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log = tmp_path / "lab.log"
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [*command, *options],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=output,
+        )
     try:
-        yield _address(process)
+        yield _address(process, log)
     finally:
         process.terminate()
         try:
@@ -123,16 +124,20 @@ def lab(tmp_path: Path) -> Iterator[str]:
             process.wait()
 
 
-def _address(process: subprocess.Popen[str]) -> str:
-    """Read the server's address from its log, once it listens."""
-    assert process.stderr is not None
+def _address(process: subprocess.Popen[bytes], log: Path) -> str:
+    """Read the server's address from its log file, once it listens.
+
+    The log goes to a file, not a pipe, so a chatty server never blocks on
+    a pipe nobody reads.
+    """
     deadline = time.monotonic() + 60
-    for line in process.stderr:
-        found = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+    while time.monotonic() < deadline:
+        found = re.search(r"(http://127\.0\.0\.1:\d+)/lab", log.read_text())
         if found:
             return found.group(1)
-        assert time.monotonic() < deadline, "JupyterLab did not start"
-    raise AssertionError("JupyterLab exited before it listened")
+        assert process.poll() is None, f"JupyterLab exited:\n{log.read_text()}"
+        time.sleep(0.1)
+    raise AssertionError(f"JupyterLab did not start:\n{log.read_text()}")
 
 
 def run_cell(page: Page, index: int) -> None:
@@ -148,22 +153,23 @@ def test_a_player_map_in_jupyterlab(browser: Browser, lab: str) -> None:
     page.set_default_timeout(30_000)
     try:
         page.goto(f"{lab}/lab/tree/map.ipynb?token={TOKEN}")
-        expect(page.locator(".jp-Notebook .jp-Cell")).to_have_count(2, timeout=60_000)
+        idle = page.get_by_text("Python 3 (ipykernel) | Idle")
+        expect(idle).to_be_visible(timeout=60_000)
         run_cell(page, 0)
         the_map = page.locator(".stdblite-map")
         expect(the_map).to_have_attribute("data-status", "connected", timeout=60_000)
         blue = "#1864ab"
-        wait_for_pixel(page, SPAWN_X + 200, SPAWN_Y, blue, timeout=10_000)
+        wait_for_pixel(page, SPAWN_X + 200, SPAWN_Y, blue, timeout=30_000)
         screenshot(page, "jupyterlab")
 
         # Sara walks on, from the other client in the kernel.
         run_cell(page, 1)
-        wait_for_pixel(page, SPAWN_X + 400, SPAWN_Y, blue, timeout=10_000)
+        wait_for_pixel(page, SPAWN_X + 400, SPAWN_Y, blue, timeout=30_000)
 
         # John walks left with the keys; the kernel calls the reducer.
         page.locator(".stdblite-canvas").focus()
         page.keyboard.press("ArrowLeft")
-        wait_for_pixel(page, SPAWN_X - 64, SPAWN_Y, "#e8590c", timeout=10_000)
+        wait_for_pixel(page, SPAWN_X - 64, SPAWN_Y, "#e8590c", timeout=30_000)
         wait_for_pixel(page, SPAWN_X, SPAWN_Y, "#d8ecc9")
     finally:
         context.close()

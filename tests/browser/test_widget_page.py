@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.server
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -210,3 +211,19 @@ def test_over_a_url_a_missing_table_is_said(
         "disconnected: "
     )
     expect(page.locator(".stdblite-map .stdblite-status")).to_contain_text("hero")
+
+
+def test_removing_the_widgets_closes_their_connection(
+    page: Page, render: Any, demo: Demo
+) -> None:
+    render(server_url=demo.server.url, database="bevy-game", me="")
+    expect(page.locator(".stdblite-map")).to_have_attribute("data-status", "connected")
+    hosted = demo.server.catalog.get("bevy-game")
+    assert hosted is not None
+    online = "SELECT username FROM player WHERE is_online"
+    assert len(hosted.db.sql(online).rows) == 1
+    page.evaluate("() => window.cleanups.forEach((cleanup) => cleanup())")
+    deadline = time.monotonic() + 5
+    while hosted.db.sql(online).rows:
+        assert time.monotonic() < deadline, "the browser's player is still online"
+        time.sleep(0.02)

@@ -16,6 +16,7 @@ import pytest
 
 from stdblite.cli.demo import start_demo
 from stdblite.client import DbConnection
+from stdblite.errors import StdbliteError
 from stdblite.examples.game import SPAWN_X, SPAWN_Y
 from stdblite.server import Server
 from stdblite.widgets import Columns, OnlineList, PlayerMap
@@ -183,3 +184,18 @@ def test_a_missing_table_is_said_not_raised(connect: Any) -> None:
         assert "hero" in widget.status_detail
     finally:
         widget.close()
+
+
+@pytest.mark.parametrize(
+    ("source", "database", "message"),
+    [
+        (None, None, "takes a DbConnection or a server URL, not NoneType"),
+        ("localhost:3000", "bevy-game", "needs a server URL like http://"),
+        ("http://127.0.0.1:3000", None, "needs the database name"),
+    ],
+)
+def test_a_wrong_source_is_refused_clearly(
+    source: Any, database: str | None, message: str
+) -> None:
+    with pytest.raises(StdbliteError, match=message):
+        PlayerMap(source, database=database)
