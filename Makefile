@@ -44,8 +44,8 @@ notebooks: $(STAMP)
 test: lint typecheck unit notebooks
 
 # The book: Jupyter Book 1 over the chapters and reference pages, executing
-# every chapter. The widgets' front-end files are copied in, so a built page
-# needs no network to draw them.
+# every chapter. book/prepare.py copies the widgets' front-end files in and
+# records the story the pages replay, so a built page needs no network.
 DOCS_STAMP := $(VENV)/.installed-docs
 
 $(DOCS_STAMP): $(STAMP)
@@ -53,9 +53,7 @@ $(DOCS_STAMP): $(STAMP)
 	touch $(DOCS_STAMP)
 
 book: $(DOCS_STAMP)
-	rm -rf book/_vendor/widgets && mkdir -p book/_vendor/widgets
-	cp widgets/*.js widgets/*.css book/_vendor/widgets/
-	$(BIN)/python book/record_story.py book/_static/sessions/story.json
+	$(BIN)/python book/prepare.py
 	$(BIN)/jupyter-book build --warningiserror --keep-going book
 
 bench: $(STAMP)
