@@ -76,13 +76,22 @@ def _ensure_token(config: Config, server: str) -> str:
     return token
 
 
-def _identity_of(token: str) -> Identity:
-    """The identity a token stands for, read from its claims (not checked)."""
+def _identity_of(token: str, given: bool = False) -> Identity:
+    """The identity a token stands for, read from its claims (not checked).
+
+    ``given`` says the token was typed on this command line, so the message
+    blames it rather than the saved one.
+    """
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * -len(payload)))
         return identity_for(str(claims["iss"]), str(claims["sub"]))
     except (IndexError, ValueError, KeyError, TypeError) as exc:
+        if given:
+            shown = "`stdb login show --token` prints"
+            raise StdbliteError(
+                f"that token is malformed; give one as {shown}"
+            ) from exc
         raise StdbliteError("the saved token is malformed; run `stdb logout`") from exc
 
 
@@ -356,7 +365,7 @@ def login(args: argparse.Namespace) -> int:
         token = str(get_json(server, "/v1/identity")["token"])
     elif isinstance(args.token, str):
         server, token = config.server(args.server), args.token
-        _identity_of(token)
+        _identity_of(token, given=True)
     else:
         raise StdbliteError("give --server-issued-login SERVER or --token TOKEN")
     config.tokens[server] = token

@@ -161,6 +161,19 @@ def test_login_with_a_server_issued_token_and_logout(stdb, server, tmp_path):
     assert "not logged in" in tool("login", "show").stdout
 
 
+def test_a_malformed_token_typed_at_login_is_refused_and_not_saved(
+    stdb, server, tmp_path
+):
+    tool = Stdb(tmp_path, server.url)
+    tool("login", "--server-issued-login", server.url)
+    before = tool("login", "show", "--token").stdout
+    refused = tool("login", "--token", "not-a-token", ok=False)
+    assert refused.stderr.strip() == (
+        "error: that token is malformed; give one as `stdb login show --token` prints"
+    )
+    assert tool("login", "show", "--token").stdout == before
+
+
 def test_a_republish_that_drops_a_table_is_refused_with_the_reason(stdb, tmp_path):
     smaller = tmp_path / "module.py"
     smaller.write_text(
