@@ -1,7 +1,12 @@
 """Fixtures for the browser tests: Chromium, a page, a demo server.
 
 The tests drive Debian's Chromium through Playwright. Without
-``/usr/bin/chromium`` they are skipped, saying so; CI installs it.
+``/usr/bin/chromium`` they are skipped on a developer's machine, saying how
+to install it, and fail in CI (``CI`` set), where ``.ci/run`` installs it:
+there they must run, never skip.
+
+Screenshots go to ``test-artifacts/screenshots`` (or the folder that
+``STDBLITE_SHOTS`` names), to be looked at after a run.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from stdblite.server import Server
 from .helpers import CHROMIUM_ARGS
 
 CHROMIUM = Path("/usr/bin/chromium")
+SHOTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
+INSTALL = "apt-get update && apt-get install -y chromium"
 
 
 class Demo(NamedTuple):
@@ -38,7 +45,10 @@ def browser() -> Iterator[Browser]:
     ``asyncio.run`` must not find one there.
     """
     if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+        missing = f"Chromium is not installed at {CHROMIUM}; install it with: {INSTALL}"
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
@@ -77,8 +87,7 @@ def demo() -> Iterator[Demo]:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Keep a picture of the page if ``STDBLITE_SHOTS`` names a folder."""
-    folder = os.environ.get("STDBLITE_SHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"))
+    """Keep a picture of the page as a test artifact, to be looked at."""
+    folder = Path(os.environ.get("STDBLITE_SHOTS") or SHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))

@@ -22,6 +22,8 @@ import pytest
 import yaml
 from playwright.sync_api import Page
 
+from .conftest import screenshot
+
 ROOT = Path(__file__).parents[2]
 BOOK = ROOT / "book"
 PAGES_WITH_A_MAP = ["intro.html", "notebooks/06-the-live-map.html"]
@@ -136,6 +138,7 @@ def test_the_map_replays_the_story(page: Page, site: str, path: str) -> None:
     assert any(s["me"]["count"] > 20 for s in samples), "John's dot is never drawn"
     assert any(s["player"]["count"] > 20 for s in samples), "Sara is never drawn"
     assert walked_left(samples), "Sara's dot never moved left"
+    screenshot(page, "book-" + path.replace("/", "-").removesuffix(".html"))
 
 
 def watch(page: Page, palette: dict[str, list[int]]) -> list[dict[str, Any]]:

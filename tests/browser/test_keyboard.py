@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from stdblite.examples.game import SPAWN_X, SPAWN_Y
 
-from .conftest import Demo
+from .conftest import Demo, screenshot
 from .helpers import close_to, pixel_at, wait_for_pixel
 from .test_demo_page import open_map
 
@@ -46,6 +46,7 @@ def test_arrow_left_moves_your_row_left(page: Page, demo: Demo) -> None:
     page.keyboard.press("ArrowLeft")
     wait_for_position(demo, "Walker", SPAWN_X - 8, SPAWN_Y)
     wait_for_pixel(page, SPAWN_X - 8, SPAWN_Y, palette["me"])
+    screenshot(page, "keyboard-left")
     page.keyboard.press("d")
     wait_for_position(demo, "Walker", SPAWN_X, SPAWN_Y)
 
@@ -69,5 +70,6 @@ def test_a_refused_step_moves_nothing(page: Page, demo: Demo) -> None:
         "refused: A step of 1000 px is too long (max 256)"
     )
     assert position_of(demo, "Jumper") == (SPAWN_X, SPAWN_Y)
+    screenshot(page, "keyboard-refused")
     assert close_to(pixel_at(page, SPAWN_X, SPAWN_Y), palette["me"])
     assert not close_to(pixel_at(page, SPAWN_X - 1000, SPAWN_Y), palette["me"])

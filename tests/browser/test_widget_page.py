@@ -20,7 +20,7 @@ from stdblite.examples.game import SPAWN_X, SPAWN_Y
 from stdblite.widgets import OnlineList, PlayerMap
 from stdblite.widgets.assets import widget_module
 
-from .conftest import Demo
+from .conftest import Demo, screenshot
 from .helpers import close_to, pixel_at, wait_for_pixel
 
 JOHN = "0x" + "c2" * 32
@@ -139,6 +139,7 @@ def test_renders_from_model_state_alone(page: Page, render: Any) -> None:
     assert not close_to(sara, palette["ground"])
     assert not close_to(sara, palette["player"])
     expect(page.locator(".stdblite-list li")).to_have_text(["John (you)"])
+    screenshot(page, "widget-fake-model")
 
 
 def test_changed_traits_move_the_markers(page: Page, render: Any) -> None:
