@@ -134,7 +134,7 @@ export function drawGround(ctx, view, size, options) {
 
 /**
  * Every player: offline ones first (faded, unless hidden), then the
- * others, then yourself on top, each a dot with its name above it.
+ * others, then yourself on top, each a dot; then their names.
  * @param {CanvasRenderingContext2D} ctx
  * @param {View} view
  * @param {Sprite[]} sprites
@@ -143,41 +143,98 @@ export function drawGround(ctx, view, size, options) {
 export function drawPlayers(ctx, view, sprites, how) {
   const rank = (/** @type {Sprite} */ s) =>
     s.player.identity === how.me ? 2 : s.player.online ? 1 : 0;
-  const ordered = [...sprites].sort((a, b) => rank(a) - rank(b));
-  ctx.font = "12px system-ui, sans-serif";
-  ctx.textAlign = "center";
-  ctx.textBaseline = "bottom";
-  ctx.lineJoin = "round";
-  for (const sprite of ordered) {
+  /** @type {Marker[]} */
+  const markers = [];
+  for (const sprite of [...sprites].sort((a, b) => rank(a) - rank(b))) {
     const mine = sprite.player.identity === how.me;
     if (!sprite.player.online && !mine && how.offline === "hide") continue;
     const [x, y] = position(sprite, how.now);
     const at = { x: (x - view.left) * view.scale, y: (y - view.top) * view.scale };
-    ctx.globalAlpha = sprite.player.online ? 1 : 0.6;
-    drawMarker(ctx, at, sprite.player, mine);
+    markers.push({ at, player: sprite.player, mine });
   }
+  for (const marker of markers) drawDot(ctx, marker);
+  drawLabels(ctx, markers);
   ctx.globalAlpha = 1;
 }
 
 /**
- * @param {CanvasRenderingContext2D} ctx
- * @param {{x: number, y: number}} at
- * @param {import("./world.js").Player} player
- * @param {boolean} mine
+ * @typedef {{at: {x: number, y: number}, player: import("./world.js").Player,
+ *   mine: boolean}} Marker
+ * @typedef {{left: number, top: number, right: number, bottom: number}} Box
  */
-function drawMarker(ctx, at, player, mine) {
-  const radius = mine ? MY_RADIUS : RADIUS;
+
+/** @param {CanvasRenderingContext2D} ctx @param {Marker} marker */
+function drawDot(ctx, { at, player, mine }) {
+  ctx.globalAlpha = player.online ? 1 : 0.6;
   ctx.beginPath();
-  ctx.arc(at.x, at.y, radius, 0, 2 * Math.PI);
+  ctx.arc(at.x, at.y, mine ? MY_RADIUS : RADIUS, 0, 2 * Math.PI);
   const fill = mine ? COLORS.me : COLORS.player;
   ctx.fillStyle = player.online ? fill : COLORS.offline;
   ctx.fill();
   ctx.lineWidth = 2;
   ctx.strokeStyle = COLORS.outline;
   ctx.stroke();
-  const label = mine ? `${player.name} (you)` : player.name;
-  ctx.lineWidth = 3;
-  ctx.strokeText(label, at.x, at.y - radius - 3);
-  ctx.fillStyle = COLORS.label;
-  ctx.fillText(label, at.x, at.y - radius - 3);
+}
+
+/**
+ * Names above their dots. Players standing close would print their names
+ * over each other, so each name takes the first free place among a few
+ * (above its dot, below it, then higher up), yours first, and never covers
+ * a dot; when no place is free it goes above its dot all the same.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {Marker[]} markers
+ */
+function drawLabels(ctx, markers) {
+  ctx.font = "12px system-ui, sans-serif";
+  ctx.textAlign = "center";
+  ctx.textBaseline = "bottom";
+  ctx.lineJoin = "round";
+  /** @type {Box[]} */
+  const taken = markers.map(({ at, mine }) => around(at, mine ? MY_RADIUS : RADIUS));
+  for (const marker of [...markers].reverse()) {
+    const label = marker.mine ? `${marker.player.name} (you)` : marker.player.name;
+    const width = ctx.measureText(label).width;
+    const places = labelPlaces(marker, width);
+    const free = places.find((box) => !taken.some((other) => overlaps(box, other)));
+    const box = free ?? places[0];
+    taken.push(box);
+    ctx.globalAlpha = marker.player.online ? 1 : 0.6;
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = COLORS.outline;
+    ctx.strokeText(label, (box.left + box.right) / 2, box.bottom);
+    ctx.fillStyle = COLORS.label;
+    ctx.fillText(label, (box.left + box.right) / 2, box.bottom);
+  }
+}
+
+const LABEL_HEIGHT = 14;
+
+/**
+ * Where a name may go, best first: boxes of its width, centred on the dot.
+ * @param {Marker} marker
+ * @param {number} width
+ * @returns {Box[]}
+ */
+function labelPlaces({ at, mine }, width) {
+  const radius = mine ? MY_RADIUS : RADIUS;
+  const above = at.y - radius - 3;
+  const below = at.y + radius + 3 + LABEL_HEIGHT;
+  const bottoms = [above, below, above - LABEL_HEIGHT, below + LABEL_HEIGHT];
+  return bottoms.map((bottom) => ({
+    left: at.x - width / 2 - 2,
+    right: at.x + width / 2 + 2,
+    top: bottom - LABEL_HEIGHT,
+    bottom,
+  }));
+}
+
+/** @param {{x: number, y: number}} at @param {number} radius @returns {Box} */
+function around(at, radius) {
+  const r = radius + 1;
+  return { left: at.x - r, right: at.x + r, top: at.y - r, bottom: at.y + r };
+}
+
+/** @param {Box} a @param {Box} b */
+function overlaps(a, b) {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 }
