@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint jscheck typecheck unit notebooks book bench clean
+.PHONY: demo lab test lint jscheck typecheck unit notebooks book bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(WIDGETS_STAMP): widgets/package.json widgets/package-lock.json
 # A live tutorial world in the browser: prints the page's URL, Ctrl-C stops.
 demo: $(STAMP)
 	$(BIN)/stdb demo
+
+# The tutorial in JupyterLab, opened on the chapters' folder.
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
 
 jscheck: $(WIDGETS_STAMP)
 	cd widgets && node_modules/.bin/tsc -p .
