@@ -8,11 +8,6 @@ Jupyter's widget channel; the page never talks to the stdblite server.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,8 +18,7 @@ from stdblite.examples.game import SPAWN_X, SPAWN_Y
 
 from .conftest import screenshot
 from .helpers import wait_for_pixel
-
-TOKEN = "stdblite-test"
+from .lab import TOKEN, running_lab
 
 SETUP = """\
 from stdblite.cli.demo import start_demo
@@ -86,58 +80,8 @@ def notebook(*cells: str) -> str:
 def lab(tmp_path: Path) -> Iterator[str]:
     """A JupyterLab server on a free port, in a folder of its own."""
     (tmp_path / "map.ipynb").write_text(notebook(SETUP, SARA_WALKS))
-    home = tmp_path / "jupyter"
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(home / "config"),
-        "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
-        "IPYTHONDIR": str(home / "ipython"),
-    }
-    command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root"]
-    options = [
-        "--ip=127.0.0.1",
-        "--port=0",
-        f"--IdentityProvider.token={TOKEN}",
-        f"--ServerApp.root_dir={tmp_path}",
-        f"--LabApp.workspaces_dir={home / 'workspaces'}",
-        f"--LabApp.user_settings_dir={home / 'settings'}",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    log = tmp_path / "lab.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            [*command, *options],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=output,
-        )
-    try:
-        yield _address(process, log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _address(process: subprocess.Popen[bytes], log: Path) -> str:
-    """Read the server's address from its log file, once it listens.
-
-    The log goes to a file, not a pipe, so a chatty server never blocks on
-    a pipe nobody reads.
-    """
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        found = re.search(r"(http://127\.0\.0\.1:\d+)/lab", log.read_text())
-        if found:
-            return found.group(1)
-        assert process.poll() is None, f"JupyterLab exited:\n{log.read_text()}"
-        time.sleep(0.1)
-    raise AssertionError(f"JupyterLab did not start:\n{log.read_text()}")
+    with running_lab(tmp_path) as address:
+        yield address
 
 
 def run_cell(page: Page, index: int) -> None:
