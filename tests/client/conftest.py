@@ -11,7 +11,16 @@ import pytest
 from stdblite.client import DbConnection
 from stdblite.server import Server
 
-from .helpers import BOARD, GAME, Client, Recorder, new_token, publish
+from .helpers import (
+    BOARD,
+    GAME,
+    AsyncProgram,
+    Client,
+    GameLoop,
+    Recorder,
+    new_token,
+    publish,
+)
 
 
 @pytest.fixture
@@ -29,10 +38,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
 def connect(server: Server) -> Iterator[Callable[..., Client]]:
     """Open clients to the test server; disconnect them all at the end.
 
-    ``drive`` is ``threaded`` (the default), or None to let the test drive
-    the connection itself.
+    ``drive`` is ``threaded`` (the default), ``frame_tick`` (a game loop
+    thread), ``async`` (an asyncio program in a thread), or None to let the
+    test drive the connection itself.
     """
     made: list[DbConnection] = []
+    drivers: list[GameLoop | AsyncProgram] = []
 
     def connect_(
         database: str = "game",
@@ -55,6 +66,10 @@ def connect(server: Server) -> Iterator[Callable[..., Client]]:
         made.append(conn)
         if drive == "threaded":
             conn.run_threaded()
+        elif drive == "frame_tick":
+            drivers.append(GameLoop(conn))
+        elif drive == "async":
+            drivers.append(AsyncProgram(conn))
         return Client(conn, rec)
 
     yield connect_
@@ -62,3 +77,5 @@ def connect(server: Server) -> Iterator[Callable[..., Client]]:
         conn.disconnect()
     for conn in made:
         conn._transport.join(10)
+    for driver in drivers:
+        driver.stop()

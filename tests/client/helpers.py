@@ -7,6 +7,7 @@ sleep) until the records show what it expects.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable
@@ -124,3 +125,46 @@ class Client:
         handle = getattr(self.conn.db, table)
         key = "username" if table == "player" else "title"
         return {getattr(row, key): row for row in handle.iter()}
+
+
+class GameLoop:
+    """A game's main loop in its own thread: ``frame_tick()`` every frame.
+
+    The connection is driven from this thread alone, as a game would drive
+    it from its render loop; ``stop()`` ends the loop once the test is done.
+    """
+
+    FRAME = 0.005
+
+    def __init__(self, conn: DbConnection) -> None:
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(conn,), name="game-loop", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, conn: DbConnection) -> None:
+        while not self._stopped.wait(self.FRAME):
+            conn.frame_tick()
+
+    def stop(self) -> None:
+        """End the loop and wait for its thread."""
+        self._stopped.set()
+        self._thread.join(TIMEOUT)
+
+
+class AsyncProgram:
+    """An asyncio program whose event loop runs ``await conn.run_async()``."""
+
+    def __init__(self, conn: DbConnection) -> None:
+        self._thread = threading.Thread(
+            target=asyncio.run,
+            args=(conn.run_async(),),
+            name="asyncio-program",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Wait for the program, which ends with its connection."""
+        self._thread.join(TIMEOUT)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
+import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from subprocess import run
+from typing import Any
+
+import pytest
 
 from stdblite.client import ReducerEvent, credentials
 
 from .helpers import Client
+
+PROGRAMS = Path(__file__).parent / "programs"
 
 
 def follow(client: Client) -> None:
@@ -19,9 +28,13 @@ def follow(client: Client) -> None:
     table.on_delete(client.rec.callback("delete"))
 
 
+@pytest.mark.parametrize("drive", ["threaded", "frame_tick", "async"])
 def test_john_sees_sara_come_walk_leave_and_return(
-    connect: Callable[..., Client], tmp_path: Path
+    connect: Callable[..., Client], tmp_path: Path, drive: str
 ) -> None:
+    # Every client of the story is driven the same way.
+    connect = functools.partial(connect, drive=drive)
+
     # John launches the game and names himself.
     john = connect()
     _, john_id, _ = john.connected()
@@ -89,3 +102,41 @@ def test_john_sees_sara_come_walk_leave_and_return(
         left_at.position_y,
     )
     assert not john.rec.named("delete")
+
+
+def test_the_story_with_sara_in_processes_of_her_own(
+    connect: Callable[..., Client], server: Any, tmp_path: Path
+) -> None:
+    # John plays in this process; Sara's game is another program.
+    john = connect()
+    _, john_id, _ = john.connected()
+    follow(john)
+    john.subscribe("SELECT * FROM player")
+    token_file = tmp_path / "spacetimedb_token"
+    sara_game = [sys.executable, str(PROGRAMS / "sara_game.py"), server.url, "game"]
+
+    # Sara launches, names herself, walks three steps left and closes.
+    run([*sara_game, str(token_file), "first"], check=True, timeout=60)
+    sara = john.rec.wait_for(lambda: offline(john, "Sara"))
+    (inserted,) = [r for _, r in john.rec.named("insert") if r.identity != john_id]
+    assert inserted.identity == sara.identity
+    changes = [(old, new) for _, old, new in john.rec.named("update")]
+    assert [(o.username, n.username) for o, n in changes][:1] == [
+        (inserted.username, "Sara")
+    ]
+    steps = [n.position_x for o, n in changes if n.position_x != o.position_x]
+    assert steps == [inserted.position_x - 64 * step for step in range(1, 4)]
+    assert len(changes) == 5  # the name, three steps, going offline
+
+    # Sara relaunches, another process with the saved token: same row.
+    done = run([*sara_game, str(token_file), "again"], capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"username": "Sara", "x": steps[-1]}
+    john.rec.wait_for(lambda: len(john.rec.named("update")) == 7)
+    assert not john.rec.named("delete")
+
+
+def offline(client: Client, name: str) -> Any:
+    """The player's row in the client's cache once it is offline, or None."""
+    row = client.rows().get(name)
+    return row if row is not None and not row.is_online else None
