@@ -106,7 +106,9 @@ class Storage:
             self.conn.execute("SET lock_configuration = true")
         except duckdb.Error as exc:
             raise StdbliteError(f"cannot open database {path}: {exc}") from exc
-        self.trace: list[str] = []
+        # The last group's statements and parameters, formatted only when
+        # a learner asks (see ``traced``): formatting costs every commit.
+        self._trace: list[tuple[str, Sequence[Any] | None]] = []
         # Fault injection for tests: a statement starting with this text
         # raises duckdb.IOException, as a failing disk would.
         self.fail_statement: str | None = None
@@ -209,13 +211,18 @@ class Storage:
 
     # -- the group commit --------------------------------------------------
 
+    @property
+    def trace(self) -> list[str]:
+        """The SQL the last group commit sent, parameters shown, one a line."""
+        return [_traced(sql, params) for sql, params in self._trace]
+
     def write_group(self, group: GroupWrite) -> None:
         """Write one group in one DuckDB transaction, or raise CommitError.
 
         On any DuckDB error the transaction is rolled back, so the file
         holds all of the group or none of it.
         """
-        self.trace = []
+        self._trace = []
         try:
             self._run("BEGIN")
             for table in group.tables:
@@ -232,7 +239,7 @@ class Storage:
         """Roll back after a failed statement, recording it in the trace."""
         try:
             self.conn.execute("ROLLBACK")
-            self.trace.append("ROLLBACK")
+            self._trace.append(("ROLLBACK", None))
         except duckdb.Error:
             log.exception("rollback after a failed group commit failed")
 
@@ -335,7 +342,7 @@ class Storage:
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Execute one statement and add it to the trace."""
-        self.trace.append(_traced(sql, params))
+        self._trace.append((sql, params))
         if self.fail_statement is not None and sql.startswith(self.fail_statement):
             raise duckdb.IOException(f"injected failure on {self.fail_statement!r}")
         self.conn.execute(sql, params)
