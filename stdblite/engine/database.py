@@ -49,9 +49,9 @@ log = logging.getLogger("stdblite.engine")
 logging.getLogger("stdblite_modules").setLevel(logging.DEBUG)
 
 MAX_GROUP = 512
-# How long the writer waits for more calls when callers are busy: well
-# under one commit's cost, so a lone caller never waits for it.
-GROUP_LINGER = 0.001
+# How long the writer waits at most for busy callers to come back: about
+# one commit's cost. A lone caller never waits (see ``_next_batch``).
+GROUP_LINGER = 0.002
 # How long a scheduled run lost to a refused commit waits before its retry:
 # long enough that a database refusing every commit is not hammered.
 RETRY_MICROS = 100_000
@@ -514,14 +514,26 @@ class Database:
             batch.append(self._queue.get(timeout=timeout))
         self._drain(batch)
         # Callers whose calls just committed are still on their way back
-        # with the next one. When the last group showed that many callers
-        # are busy, wait a moment for them: one commit for all of them is
-        # far cheaper than one commit each.
-        if batch and len(batch) < self._last_group // 2:
-            time.sleep(GROUP_LINGER)
-            self._drain(batch)
+        # with the next one. When the last group was bigger than what
+        # waits now, wait a moment for as many: one commit for all of them
+        # is far cheaper than one commit each.
+        if batch and len(batch) < self._last_group:
+            self._linger(batch, self._last_group)
         self._last_group = len(batch)
         return batch + self._due_jobs()
+
+    def _linger(self, batch: list[_Job], expected: int) -> None:
+        """Wait up to GROUP_LINGER for the batch to grow to ``expected``."""
+        deadline = time.monotonic() + GROUP_LINGER
+        while len(batch) < expected:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self._queue.get(timeout=remaining))
+            except queue.Empty:
+                break
+            self._drain(batch)
 
     def _drain(self, batch: list[_Job]) -> None:
         """Add the jobs that wait in the queue, up to a group's size."""
