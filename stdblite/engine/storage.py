@@ -108,7 +108,7 @@ class Storage:
             raise StdbliteError(f"cannot open database {path}: {exc}") from exc
         # The last group's statements and parameters, formatted only when
         # a learner asks (see ``traced``): formatting costs every commit.
-        self._trace: list[tuple[str, Sequence[Any] | None]] = []
+        self._trace: list[tuple[str, list[Any], int]] = []
         # Fault injection for tests: a statement starting with this text
         # raises duckdb.IOException, as a failing disk would.
         self.fail_statement: str | None = None
@@ -214,7 +214,7 @@ class Storage:
     @property
     def trace(self) -> list[str]:
         """The SQL the last group commit sent, parameters shown, one a line."""
-        return [_traced(sql, params) for sql, params in self._trace]
+        return [_traced(sql, shown, total) for sql, shown, total in self._trace]
 
     def write_group(self, group: GroupWrite) -> None:
         """Write one group in one DuckDB transaction, or raise CommitError.
@@ -239,7 +239,7 @@ class Storage:
         """Roll back after a failed statement, recording it in the trace."""
         try:
             self.conn.execute("ROLLBACK")
-            self._trace.append(("ROLLBACK", None))
+            self._trace.append(("ROLLBACK", [], 0))
         except duckdb.Error:
             log.exception("rollback after a failed group commit failed")
 
@@ -342,7 +342,10 @@ class Storage:
 
     def _run(self, sql: str, params: Sequence[Any] | None = None) -> None:
         """Execute one statement and add it to the trace."""
-        self._trace.append((sql, params))
+        # Only the start of the parameters is kept: a bulk statement's
+        # column lists can hold every row of the group.
+        shown = [_cut(p) for p in params[:12]] if params else []
+        self._trace.append((sql, shown, len(params) if params else 0))
         if self.fail_statement is not None and sql.startswith(self.fail_statement):
             raise duckdb.IOException(f"injected failure on {self.fail_statement!r}")
         self.conn.execute(sql, params)
@@ -372,13 +375,20 @@ def _literal(value: Any) -> str:
     return "'" + str(value).replace("'", "''") + "'"
 
 
-def _traced(sql: str, params: Sequence[Any] | None) -> str:
+def _traced(sql: str, shown: list[Any], total: int) -> str:
     """A statement as a learner reads it: parameters shown, long ones cut."""
-    if not params:
+    if not total:
         return sql
-    shown = json.dumps([_short(p) for p in params[:12]], default=str)
-    more = f" ... {len(params)} values" if len(params) > 12 else ""
-    return f"{sql}  -- {shown}{more}"
+    text = json.dumps([_short(p) for p in shown], default=str)
+    more = f" ... {total} values" if total > len(shown) else ""
+    return f"{sql}  -- {text}{more}"
+
+
+def _cut(value: Any) -> Any:
+    """A parameter as the trace keeps it: a long column list cut short."""
+    if isinstance(value, list) and len(value) > 6:
+        return [*value[:5], f"... {len(value)} in all"]
+    return value
 
 
 def _short(value: Any) -> Any:
