@@ -8,6 +8,10 @@ through ``getImageData``, at the place a world position is drawn.
 from __future__ import annotations
 
 import contextlib
+import http.server
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from playwright.sync_api import Page
@@ -120,3 +124,24 @@ def close_to(rgb: list[int], color: str, tolerance: int = 12) -> bool:
     """True if an RGB triple is within ``tolerance`` of a ``#rrggbb`` colour."""
     differences = [abs(a - b) for a, b in zip(rgb, hex_rgb(color), strict=True)]
     return max(differences) <= tolerance
+
+
+@contextmanager
+def serving(
+    handler: Callable[..., http.server.BaseHTTPRequestHandler],
+) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 and a free port; yields its address.
+
+    A real loopback server, not an intercepted request: Chromium lets a
+    page open a WebSocket to 127.0.0.1 only if the page itself came from
+    this machine's network.
+    """
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

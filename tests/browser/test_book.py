@@ -12,7 +12,6 @@ from __future__ import annotations
 import http.server
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ import yaml
 from playwright.sync_api import Page
 
 from .conftest import screenshot
+from .helpers import serving
 
 ROOT = Path(__file__).parents[2]
 BOOK = ROOT / "book"
@@ -103,13 +103,8 @@ def site(built_book: Path) -> Iterator[str]:
     def handler(*args: Any) -> _Quiet:
         return _Quiet(*args, directory=str(built_book))
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(handler) as address:
+        yield address
 
 
 def test_every_chapter_has_a_page(built_book: Path) -> None:

@@ -8,7 +8,6 @@ traits alone, as the book plays back a recorded session.
 from __future__ import annotations
 
 import http.server
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +20,7 @@ from stdblite.widgets import OnlineList, PlayerMap
 from stdblite.widgets.assets import widget_module
 
 from .conftest import Demo, screenshot
-from .helpers import close_to, pixel_at, wait_for_pixel
+from .helpers import close_to, pixel_at, serving, wait_for_pixel
 
 JOHN = "0x" + "c2" * 32
 SARA = "0x" + "5a" * 32
@@ -90,19 +89,9 @@ class _PlainPage(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def plain_page() -> Iterator[str]:
-    """The address of the plain page, served from 127.0.0.1.
-
-    A real loopback server, not an intercepted request: Chromium lets a
-    page open a WebSocket to 127.0.0.1 only if the page itself came from
-    this machine's network.
-    """
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PlainPage)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    """The address of the plain page, served from 127.0.0.1."""
+    with serving(_PlainPage) as address:
+        yield address
 
 
 @pytest.fixture
