@@ -60,9 +60,14 @@ book: $(DOCS_STAMP)
 	$(BIN)/python book/prepare.py
 	$(BIN)/jupyter-book build --warningiserror --keep-going book
 
+# The engine against a naive DuckDB loop, then every design side by side over
+# the wire (about seven minutes on two cores); the report goes to book/benchmarks/,
+# and chapter 7, which plots it, runs again so its stored outputs show it.
 bench: $(STAMP)
 	$(BIN)/python bench/engine.py
-	$(BIN)/python bench/wire.py
+	$(BIN)/python bench/report.py --publish
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+		notebooks/07-beyond.ipynb
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache widgets/node_modules \

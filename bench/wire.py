@@ -26,9 +26,11 @@ Before each measurement every server is left to go idle, so that one
 measurement's backlog never slows the next. The clients are
 :mod:`lean_socket` connections, so that receiving 100 copies of every move
 does not make the load generator the bottleneck; it reports how busy it
-was next to each server's CPU use. Prints medians of ``--rounds`` rounds
-and the ratios to the baselines; writes every figure as JSON. It is not a
-test.
+was next to each server's CPU use. In the steady phase it also counts the
+updates the clients received and the server's CPU time, so that
+``bench/report.py``, which builds on these pieces, can put a CPU cost on
+each delivered update. Prints medians of ``--rounds`` rounds and the
+ratios to the baselines; writes every figure as JSON. It is not a test.
 
     python bench/wire.py [--seconds 3] [--rounds 3] [--clients 1,10,100]
                          [--rates 2,10] [--json bench/results/wire.json]
@@ -51,6 +53,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,12 +110,30 @@ class Launched:
         raise SystemExit(f"server did not start: {self.process.args}")
 
     def cpu_seconds(self) -> float:
-        """User and system CPU time the process has used so far (Linux)."""
+        """CPU time the process's threads have used so far (Linux).
+
+        Summed over each thread's scheduler statistics, which count
+        nanoseconds: ``/proc/PID/stat`` counts ticks of 10 ms, too coarse
+        for the few updates one client gets. A thread that has ended is no
+        longer counted, so the sum can go down; the servers here keep
+        their threads for as long as their clients stay connected.
+        """
+        total = 0
+        for task in Path(f"/proc/{self.process.pid}/task").glob("*/schedstat"):
+            try:
+                total += int(task.read_text().split()[0])
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / 1e9 if total else float("nan")
+
+    def rss_mb(self) -> float:
+        """The process's resident memory now, in MiB (Linux)."""
         try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().split()
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
         except OSError:
             return float("nan")
-        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        return int(found.group(1)) / 1024 if found else float("nan")
 
     def stop(self) -> None:
         """Terminate the server and wait for it."""
@@ -139,7 +160,7 @@ def launch(name: str, folder: Path, slots: int) -> Target:
         return _launch_stdblite(folder, slots)
     script = HERE / "baselines" / f"{name}.py"
     command = [sys.executable, str(script), "--port", "0", "--data-dir", str(folder)]
-    server = Launched(command, r"listening on (ws://\S+)", {})
+    server = Launched(command, r"listening on ((?:ws|http)://\S+)", {})
     addresses = [f"{server.url}/?player=p{i}" for i in range(slots)]
     return Target(name, server, addresses)
 
@@ -159,6 +180,9 @@ def _launch_stdblite(folder: Path, slots: int) -> Target:
 
 # --- the load generator ----------------------------------------------------------
 
+UPDATE = b'{"TransactionUp'
+"""How every TransactionUpdate frame begins: one per move, to each client."""
+
 
 @dataclass
 class Client:
@@ -168,15 +192,18 @@ class Client:
     identity: str
     answer: asyncio.Future[None] | None = None
     answered: int = 0
+    updates: int = 0
 
     def as_player(self) -> None:
-        """From now on, count answers; each releases the client's next call."""
+        """From now on, count answers and updates; an answer frees the next call."""
 
         def take(payload: bytes) -> None:
             if payload.startswith(b'{"ReducerResult"'):
                 self.answered += 1
                 if self.answer is not None and not self.answer.done():
                     self.answer.set_result(None)
+            elif payload.startswith(UPDATE):
+                self.updates += 1
 
         self.socket.on_text = take
 
@@ -185,7 +212,10 @@ class Client:
 
         def take(payload: bytes) -> None:
             now = time.perf_counter()
-            if not watch.recording or not payload.startswith(b'{"TransactionUp'):
+            if not payload.startswith(UPDATE):
+                return
+            self.updates += 1
+            if not watch.recording:
                 return
             update = json.loads(payload)["TransactionUpdate"]
             for row in update["tables"][0]["inserts"]:
@@ -203,6 +233,50 @@ class Watch:
     sent: dict[tuple[str, float], float] = field(default_factory=dict)
     samples: list[float] = field(default_factory=list)
     recording: bool = False
+
+
+class Meter:
+    """A count, the server's CPU time and the generator's, over one window.
+
+    Usage::
+
+        meter = Meter(server, lambda: sum(c.answered for c in clients))
+        ...  # the load
+        meter.stop()
+        meter.per_second, meter.server_busy, meter.server_ms_each
+    """
+
+    def __init__(self, server: Launched, count: Callable[[], int]) -> None:
+        self.server, self.count = server, count
+        self._counted, self._cpu = count(), time.process_time()
+        self._server_cpu, self._started = server.cpu_seconds(), time.perf_counter()
+
+    def stop(self) -> None:
+        """Close the window: what was counted and used since the start."""
+        self.elapsed = time.perf_counter() - self._started
+        self.counted = self.count() - self._counted
+        self.generator_cpu = time.process_time() - self._cpu
+        self.server_cpu = self.server.cpu_seconds() - self._server_cpu
+
+    @property
+    def per_second(self) -> float:
+        """What was counted, per second."""
+        return self.counted / self.elapsed
+
+    @property
+    def generator_busy(self) -> float:
+        """The share of one core the load generator used."""
+        return self.generator_cpu / self.elapsed
+
+    @property
+    def server_busy(self) -> float:
+        """The share of one core the server used."""
+        return self.server_cpu / self.elapsed
+
+    @property
+    def server_ms_each(self) -> float:
+        """Server CPU milliseconds per thing counted (NaN if none was)."""
+        return self.server_cpu * 1000 / self.counted if self.counted else math.nan
 
 
 async def open_client(address: str) -> Client:
@@ -251,17 +325,24 @@ async def move_in_lockstep(client: Client, watch: Watch, until: float) -> None:
             raise SystemExit(f"no answer to a call within {ANSWER_TIMEOUT} s") from None
 
 
+async def paced(rate: float, offset: float, until: float) -> AsyncIterator[int]:
+    """Move numbers 1, 2, ..., each due 1/rate seconds after the one before.
+
+    A late move is sent at once, not skipped: the load stays what was asked
+    for, as a crowd of players keeps moving whatever the server does.
+    """
+    sequence, start = 0, time.perf_counter() + offset
+    while (due := start + sequence / rate) < until:
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        sequence += 1
+        yield sequence
+
+
 async def move_steadily(
     client: Client, watch: Watch, rate: float, offset: float, until: float
 ) -> None:
     """Latency: a move every 1/rate seconds, whatever the answers do."""
-    sequence, start = 0, time.perf_counter() + offset
-    while True:
-        due = start + sequence / rate
-        if due >= until:
-            return
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        sequence += 1
+    async for sequence in paced(rate, offset, until):
         x = step_x(sequence)
         watch.sent[(client.identity, x)] = time.perf_counter()
         client.socket.send_text(move_frame(sequence, x))
@@ -269,12 +350,37 @@ async def move_steadily(
 
 @dataclass
 class Measured:
-    """One round of one design at one client count."""
+    """One round of one design at one client count.
+
+    ``latency_ms`` is keyed by phase and percentile (``steady_10_p99``),
+    ``cpu_ms_per_update`` by steady phase (``steady_10``): the server's CPU
+    time in that phase over the updates all clients received in it.
+    ``polls_per_second`` is the polling design's only: the polls answered
+    per client and second, against the 30 it asks for.
+    """
 
     calls_per_second: float
     generator_busy: float
     server_busy: float
     latency_ms: dict[str, float]
+    cpu_ms_per_update: dict[str, float] = field(default_factory=dict)
+    server_rss_mb: float = math.nan
+    polls_per_second: float = math.nan
+
+    def figures(self) -> dict[str, float]:
+        """Every figure under one flat name, as the tables and medians use it."""
+        names = ("calls_per_second", "generator_busy", "server_busy")
+        flat = {name: float(getattr(self, name)) for name in names}
+        flat["server_rss_mb"] = self.server_rss_mb
+        flat["polls_per_second"] = self.polls_per_second
+        flat.update(self.latency_ms)
+        for phase, value in self.cpu_ms_per_update.items():
+            flat[f"{phase}_cpu_ms_per_update"] = value
+        return flat
+
+
+Measurer = Callable[[Target, int, float, list[float]], Awaitable[Measured]]
+"""How a design is measured: server, moving clients, seconds, steady rates."""
 
 
 async def measure(
@@ -287,17 +393,22 @@ async def measure(
     for client in clients:
         client.as_player()
     watcher.as_watcher(watch)
-    latency: dict[str, float] = {}
+    everyone = [*clients, watcher]
     try:
         calls, busy, samples = await _lockstep_phase(target, clients, watch, seconds)
-        latency.update(_percentiles("lockstep", samples))
+        measured = Measured(calls, *busy, phase_percentiles("lockstep", samples))
         for rate in rates:
             await settle(target.server)
-            samples = await _steady_phase(clients, watch, seconds, rate)
-            latency.update(_percentiles(f"steady_{rate:g}", samples))
+            phase = f"steady_{rate:g}"
+            samples, per_update = await _steady_phase(
+                target, clients, everyone, watch, seconds, rate
+            )
+            measured.latency_ms.update(phase_percentiles(phase, samples))
+            measured.cpu_ms_per_update[phase] = per_update
+        measured.server_rss_mb = target.server.rss_mb()
     finally:
-        await asyncio.gather(*(c.socket.close() for c in [*clients, watcher]))
-    return Measured(calls, *busy, latency)
+        await asyncio.gather(*(c.socket.close() for c in everyone))
+    return measured
 
 
 async def settle(server: Launched, limit: float = 60.0) -> None:
@@ -306,7 +417,8 @@ async def settle(server: Launched, limit: float = 60.0) -> None:
     while time.monotonic() < deadline:
         before = server.cpu_seconds()
         await asyncio.sleep(0.25)
-        if server.cpu_seconds() - before < 0.25 * 0.1:
+        # Less than 10% of a core is idle; less than nothing, a thread ended.
+        if 0 <= server.cpu_seconds() - before < 0.25 * 0.1:
             return
 
 
@@ -319,50 +431,60 @@ async def _lockstep_phase(
     movers = [asyncio.create_task(move_in_lockstep(c, watch, until)) for c in clients]
     await asyncio.sleep(warm_up)
     # Count answers and CPU over the measured window only.
-    answered = sum(c.answered for c in clients)
-    cpu, server_cpu = time.process_time(), target.server.cpu_seconds()
-    started = time.perf_counter()
+    meter = Meter(target.server, lambda: sum(c.answered for c in clients))
     watch.samples, watch.recording = [], True
     await asyncio.sleep(seconds)
-    elapsed = time.perf_counter() - started
-    calls = sum(c.answered for c in clients) - answered
-    busy = (
-        (time.process_time() - cpu) / elapsed,
-        (target.server.cpu_seconds() - server_cpu) / elapsed,
-    )
+    meter.stop()
     watch.recording = False
     samples = watch.samples
     await asyncio.gather(*movers)
-    return calls / elapsed, busy, samples
+    return meter.per_second, (meter.generator_busy, meter.server_busy), samples
 
 
 async def _steady_phase(
-    clients: list[Client], watch: Watch, seconds: float, rate: float
-) -> list[float]:
-    """Move-to-screen latencies while every client moves at ``rate``."""
+    target: Target,
+    clients: list[Client],
+    everyone: list[Client],
+    watch: Watch,
+    seconds: float,
+    rate: float,
+) -> tuple[list[float], float]:
+    """Move-to-screen latencies at ``rate``, and server CPU ms per update."""
     watch.sent.clear()
     until = time.perf_counter() + seconds
     spread = 1.0 / rate / max(1, len(clients))
+    meter = Meter(target.server, lambda: sum(c.updates for c in everyone))
     movers = [
         asyncio.create_task(move_steadily(c, watch, rate, i * spread, until))
         for i, c in enumerate(clients)
     ]
     watch.samples, watch.recording = [], True
     await asyncio.gather(*movers)
-    # Wait for the last moves' updates, but not for ever if the server lags.
-    deadline = time.perf_counter() + 5.0
+    await drain(watch)
+    meter.stop()
+    watch.recording = False
+    return watch.samples, meter.server_ms_each
+
+
+async def drain(watch: Watch, limit: float = 5.0) -> None:
+    """Wait for the last moves' updates, but not for ever if the server lags."""
+    deadline = time.perf_counter() + limit
     while watch.sent and time.perf_counter() < deadline:
         await asyncio.sleep(0.05)
-    watch.recording = False
-    return watch.samples
 
 
-def _percentiles(phase: str, samples: list[float]) -> dict[str, float]:
-    """Median and 99th percentile of a phase's latencies, in milliseconds."""
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    """Median and 99th percentile of latencies in seconds, in milliseconds."""
     if len(samples) < 2:
-        return {f"{phase}_p50": math.nan, f"{phase}_p99": math.nan}
+        return math.nan, math.nan
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return {f"{phase}_p50": cuts[49] * 1000, f"{phase}_p99": cuts[98] * 1000}
+    return cuts[49] * 1000, cuts[98] * 1000
+
+
+def phase_percentiles(phase: str, samples: list[float]) -> dict[str, float]:
+    """A phase's median and 99th percentile, named after the phase."""
+    p50, p99 = percentiles(samples)
+    return {f"{phase}_p50": p50, f"{phase}_p99": p99}
 
 
 # --- the run ---------------------------------------------------------------
@@ -386,27 +508,40 @@ def main() -> None:
 
 
 def run_rounds(
-    folder: Path, counts: list[int], rates: list[float], options: argparse.Namespace
+    folder: Path,
+    counts: list[int],
+    rates: list[float],
+    options: argparse.Namespace,
+    designs: Mapping[str, Measurer] | None = None,
 ) -> dict[str, dict[int, list[Measured]]]:
-    """Start the servers, measure every design at every client count."""
+    """Start the servers, measure every design at every client count.
+
+    ``designs`` names the servers to launch (see :func:`launch`) and how
+    each is measured; by default, this module's three, each by
+    :func:`measure`. ``options`` gives ``seconds`` and ``rounds``.
+    """
+    chosen = designs or {design: measure for design in DESIGNS}
     rounds: dict[str, dict[int, list[Measured]]] = {
-        d: {n: [] for n in counts} for d in DESIGNS
+        d: {n: [] for n in counts} for d in chosen
     }
     targets: list[Target] = []
     try:
-        for design in DESIGNS:
+        for design in chosen:
             targets.append(launch(design, folder / design, max(counts) + 1))
         for number in range(options.rounds):
             # Interleaved, so that machine noise hits every design alike.
             for players in counts:
                 for target in targets:
-                    measured = asyncio.run(
-                        _measure_quietly(targets, target, players, options, rates)
+                    quietly = _measure_quietly(
+                        targets, target, players, options, rates, chosen[target.name]
                     )
+                    started = time.monotonic()
+                    measured = asyncio.run(quietly)
                     rounds[target.name][players].append(measured)
                     print(
                         f"round {number + 1}, {players:>3} clients, {target.name}: "
-                        f"{measured.calls_per_second:.0f} calls/s",
+                        f"{measured.calls_per_second:.0f} calls/s "
+                        f"({time.monotonic() - started:.1f} s)",
                         flush=True,
                     )
     finally:
@@ -421,18 +556,17 @@ async def _measure_quietly(
     players: int,
     options: argparse.Namespace,
     rates: list[float],
+    measurer: Measurer,
 ) -> Measured:
     """Measure one server once every server is idle."""
     for other in targets:
         await settle(other.server)
-    return await measure(target, players, options.seconds, rates)
+    return await measurer(target, players, options.seconds, rates)
 
 
 def median_of(found: list[Measured], name: str) -> float:
     """The median of one figure over the rounds (NaN rounds left out)."""
-    values = [
-        getattr(m, name) if hasattr(m, name) else m.latency_ms[name] for m in found
-    ]
+    values = [m.figures().get(name, math.nan) for m in found]
     kept = [v for v in values if not math.isnan(v)]
     return statistics.median(kept) if kept else math.nan
 
