@@ -33,13 +33,19 @@ each delivered update. Prints medians of ``--rounds`` rounds and the
 ratios to the baselines; writes every figure as JSON. It is not a test.
 
     python bench/wire.py [--seconds 3] [--rounds 3] [--clients 1,10,100]
-                         [--rates 2,10] [--json bench/results/wire.json]
+                         [--rates 2,10] [--pipeline 1]
+                         [--json bench/results/wire.json]
+
+``--pipeline N`` keeps N calls in flight per client in the throughput
+phase instead of one, as a client that does not wait for each answer
+would: ``--clients 10 --pipeline 8`` is ten callers pipelining.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import math
 import os
@@ -191,6 +197,7 @@ class Client:
     socket: LeanSocket
     identity: str
     answer: asyncio.Future[None] | None = None
+    window: asyncio.Semaphore | None = None
     answered: int = 0
     updates: int = 0
 
@@ -202,6 +209,8 @@ class Client:
                 self.answered += 1
                 if self.answer is not None and not self.answer.done():
                     self.answer.set_result(None)
+                if self.window is not None:
+                    self.window.release()
             elif payload.startswith(UPDATE):
                 self.updates += 1
 
@@ -325,6 +334,24 @@ async def move_in_lockstep(client: Client, watch: Watch, until: float) -> None:
             raise SystemExit(f"no answer to a call within {ANSWER_TIMEOUT} s") from None
 
 
+async def move_pipelined(
+    client: Client, watch: Watch, until: float, depth: int
+) -> None:
+    """Throughput with ``depth`` calls in flight: each answer frees the next."""
+    client.window = asyncio.Semaphore(depth)
+    sequence = 0
+    while time.perf_counter() < until:
+        try:
+            await asyncio.wait_for(client.window.acquire(), ANSWER_TIMEOUT)
+        except TimeoutError:
+            raise SystemExit(f"no answer to a call within {ANSWER_TIMEOUT} s") from None
+        sequence += 1
+        x = step_x(sequence)
+        watch.sent[(client.identity, x)] = time.perf_counter()
+        client.socket.send_text(move_frame(sequence, x))
+    client.window = None
+
+
 async def paced(rate: float, offset: float, until: float) -> AsyncIterator[int]:
     """Move numbers 1, 2, ..., each due 1/rate seconds after the one before.
 
@@ -384,9 +411,17 @@ Measurer = Callable[[Target, int, float, list[float]], Awaitable[Measured]]
 
 
 async def measure(
-    target: Target, players: int, seconds: float, rates: list[float]
+    target: Target,
+    players: int,
+    seconds: float,
+    rates: list[float],
+    pipeline: int = 1,
 ) -> Measured:
-    """Both phases against one server with ``players`` moving clients."""
+    """Both phases against one server with ``players`` moving clients.
+
+    ``pipeline`` is how many calls each client keeps in flight in the
+    throughput phase (1: lockstep).
+    """
     clients = [await open_client(a) for a in target.addresses[:players]]
     watcher = await open_client(target.addresses[players])
     watch = Watch()
@@ -395,7 +430,9 @@ async def measure(
     watcher.as_watcher(watch)
     everyone = [*clients, watcher]
     try:
-        calls, busy, samples = await _lockstep_phase(target, clients, watch, seconds)
+        calls, busy, samples = await _lockstep_phase(
+            target, clients, watch, seconds, pipeline
+        )
         measured = Measured(calls, *busy, phase_percentiles("lockstep", samples))
         for rate in rates:
             await settle(target.server)
@@ -423,12 +460,22 @@ async def settle(server: Launched, limit: float = 60.0) -> None:
 
 
 async def _lockstep_phase(
-    target: Target, clients: list[Client], watch: Watch, seconds: float
+    target: Target,
+    clients: list[Client],
+    watch: Watch,
+    seconds: float,
+    pipeline: int = 1,
 ) -> tuple[float, tuple[float, float], list[float]]:
-    """Calls a second with one call in flight per client, after a warm-up."""
+    """Calls a second with ``pipeline`` calls in flight per client."""
     warm_up = min(1.0, seconds / 3)
     until = time.perf_counter() + warm_up + seconds
-    movers = [asyncio.create_task(move_in_lockstep(c, watch, until)) for c in clients]
+
+    def mover(client: Client) -> Awaitable[None]:
+        if pipeline > 1:
+            return move_pipelined(client, watch, until, pipeline)
+        return move_in_lockstep(client, watch, until)
+
+    movers = [asyncio.create_task(mover(c)) for c in clients]
     await asyncio.sleep(warm_up)
     # Count answers and CPU over the measured window only.
     meter = Meter(target.server, lambda: sum(c.answered for c in clients))
@@ -498,12 +545,17 @@ def main() -> None:
     parser.add_argument(
         "--rates", default="2,10", help="steady moves a second per client"
     )
+    parser.add_argument(
+        "--pipeline", type=int, default=1, help="calls in flight per client"
+    )
     parser.add_argument("--json", type=Path, default=RESULTS)
     options = parser.parse_args()
     counts = [int(n) for n in options.clients.split(",")]
     rates = [float(r) for r in options.rates.split(",")]
+    how = functools.partial(measure, pipeline=options.pipeline)
     with tempfile.TemporaryDirectory(prefix="stdblite-wire-") as folder:
-        rounds = run_rounds(Path(folder), counts, rates, options)
+        designs = {design: how for design in DESIGNS}
+        rounds = run_rounds(Path(folder), counts, rates, options, designs)
     report(options, counts, rates, rounds)
 
 
@@ -591,6 +643,7 @@ def report(
         "workload": "move_player, every client subscribed to every player",
         "seconds_per_phase": options.seconds,
         "rounds": options.rounds,
+        "calls_in_flight_per_client": getattr(options, "pipeline", 1),
         "steady_moves_per_second_per_client": rates,
         "latency": "ms from sending a move to another client receiving it",
         "machine": {
@@ -620,6 +673,8 @@ def _print_table(
         f"median of {options.rounds} rounds, {options.seconds:g} s per phase; "
         "latency: a move's sending to its arrival at another client, in ms"
     )
+    depth = getattr(options, "pipeline", 1)
+    print(f"calls/s and lockstep latency with {depth} call(s) in flight per client")
     columns = "".join(f"{p + ' p50/p99':>22}" for p in phases)
     print(
         f"\n{'clients':>7}  {'design':<15}{'calls/s':>8}{'vs naive':>10}"
