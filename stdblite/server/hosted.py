@@ -1,8 +1,10 @@
 """One hosted database: its engine, its connected clients, and the fan-out.
 
 The engine tells the server about each durable commit on its writer
-thread; :class:`HostedDatabase` hands the transaction to the event loop,
-in commit order, and there works out who must hear of it. Clients whose
+thread; :class:`HostedDatabase` hands the transactions to the event loop,
+in commit order, and there works out who must hear of them. A group
+commit of many transactions wakes the loop once, not once each: waking it
+from another thread costs a system call. Clients whose
 queries are the same get the same message, so it is matched, encoded and
 framed once per distinct set of queries, not once per client. The caller of the
 reducer gets its :class:`ReducerResult` in the same pass, so no client
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +41,8 @@ class HostedDatabase:
         self.db = db
         self.loop = loop
         self.sessions: set[ClientSession] = set()
+        self._committed_lock = threading.Lock()
+        self._waiting: list[Transaction] = []
         self._remove_listener = db.on_commit(self._committed)
 
     @property
@@ -51,8 +56,23 @@ class HostedDatabase:
         self.db.close()
 
     def _committed(self, tx: Transaction) -> None:
-        """On the writer thread: pass the commit to the loop, in order."""
-        self.loop.call_soon_threadsafe(self.fan_out, tx)
+        """On the writer thread: queue the commit for the loop, in order.
+
+        Only the first commit queued since the loop last looked wakes it;
+        the ones after it wait in the same list and go out in the same turn.
+        """
+        with self._committed_lock:
+            self._waiting.append(tx)
+            if len(self._waiting) > 1:
+                return
+        self.loop.call_soon_threadsafe(self._fan_out_waiting)
+
+    def _fan_out_waiting(self) -> None:
+        """On the loop: fan out every queued commit, oldest first."""
+        with self._committed_lock:
+            waiting, self._waiting = self._waiting, []
+        for tx in waiting:
+            self.fan_out(tx)
 
     def fan_out(self, tx: Transaction) -> None:
         """On the loop: send each affected client what matches its queries."""

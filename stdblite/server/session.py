@@ -65,6 +65,8 @@ log = logging.getLogger("stdblite.server")
 
 MAX_BUFFERED = 8 << 20
 """Bytes a client may fall behind by before it is disconnected."""
+SLOW_CLOSE_TIMEOUT = 1.0
+"""Seconds a client dropped for being slow has to read the close frame."""
 
 
 class ClientSession:
@@ -161,10 +163,24 @@ class ClientSession:
             return  # closing: the client hears no more
         if connection.transport.get_write_buffer_size() > MAX_BUFFERED:
             log.warning("client %s is too slow; disconnecting", self.identity)
-            closing = connection.close(1008, "too slow: too far behind")
-            self._closer = asyncio.ensure_future(closing)
+            self._closer = asyncio.ensure_future(self._drop_slow())
             return
         connection.transport.write(b"".join(frames))
+
+    async def _drop_slow(self) -> None:
+        """Close a client that fell too far behind, and soon.
+
+        The close frame waits behind everything the client has not read, so
+        a client still reading gets the reason; one that stopped reading
+        would keep the close handshake waiting, and its connection open, for
+        websockets' whole close timeout: it is cut after a second instead.
+        """
+        connection = self.websocket
+        try:
+            closing = connection.close(1008, "too slow: too far behind")
+            await asyncio.wait_for(closing, SLOW_CLOSE_TIMEOUT)
+        except TimeoutError:
+            connection.transport.abort()
 
     # -- receiving -------------------------------------------------------------
 
@@ -211,15 +227,19 @@ class ClientSession:
             self.send(_failure(message.request_id, exc))
             return
         loop = asyncio.get_running_loop()
-        future.add_done_callback(
-            lambda done: loop.call_soon_threadsafe(self._settled, message, done)
-        )
 
-    def _settled(self, message: CallReducer, future: Future[Transaction]) -> None:
-        """Answer a call that did not commit; the fan-out answers the rest."""
-        error = future.exception()
-        if error is not None:
-            self.send(_failure(message.request_id, error))
+        def settled(done: Future[Transaction]) -> None:
+            # On the writer thread: only a call that did not commit needs the
+            # loop woken; the fan-out answers the committed ones.
+            error = done.exception()
+            if error is not None:
+                loop.call_soon_threadsafe(self._refused, message, error)
+
+        future.add_done_callback(settled)
+
+    def _refused(self, message: CallReducer, error: BaseException) -> None:
+        """Answer a call that did not commit."""
+        self.send(_failure(message.request_id, error))
 
     async def _subscribe(self, message: Subscribe) -> None:
         """Compile the queries, then read the first rows between two commits."""
