@@ -102,6 +102,10 @@ class Storage:
         self.path = path
         try:
             self.conn = duckdb.connect(path)
+            # The engine's statements are small: a row or a group of rows.
+            # Spreading each over DuckDB's worker threads costs more CPU
+            # than it saves (measured here: a one-row commit 1.7 -> 1.3 ms).
+            self.conn.execute("SET threads = 1")
             self.conn.execute("SET enable_external_access = false")
             self.conn.execute("SET lock_configuration = true")
         except duckdb.Error as exc:
