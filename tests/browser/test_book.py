@@ -1,15 +1,16 @@
 """The built book replays the recorded story on a map, in Chromium.
 
-The book is built the way ``make book`` builds it, except that the
-chapters are not executed again: they carry their stored outputs, and the
-maps on the pages never needed a kernel. The HTML is served from
-127.0.0.1, and the test reads the map's canvas pixels to see the players
-drawn in their colours, and Sara walking left as the recording plays.
+The book is built the way ``make book`` builds it, chapters executed,
+into a temporary folder. Its pages must load nothing from the network.
+The HTML is served from 127.0.0.1, and the test reads the map's canvas
+pixels to see the players drawn in their colours, and Sara walking left
+as the recording plays.
 """
 
 from __future__ import annotations
 
 import http.server
+import re
 import subprocess
 import sys
 import time
@@ -74,12 +75,11 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The book's HTML, built from the stored outputs into a temp folder."""
+    """The book's HTML, built as ``make book`` builds it, into a temp folder."""
     pytest.importorskip("jupyter_book", reason="the docs extra is not installed")
     subprocess.run([sys.executable, str(BOOK / "prepare.py")], check=True, timeout=120)
     folder = tmp_path_factory.mktemp("book")
     config = yaml.safe_load((BOOK / "_config.yml").read_text(encoding="utf-8"))
-    config["execute"]["execute_notebooks"] = "off"
     extensions = config["sphinx"].get("local_extensions", {})
     for name, path in extensions.items():
         extensions[name] = str(BOOK / path)
@@ -111,6 +111,16 @@ def test_every_chapter_has_a_page(built_book: Path) -> None:
     chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
     pages = {p.stem for p in (built_book / "notebooks").glob("*.html")}
     assert [c.stem for c in chapters if c.stem not in pages] == []
+
+
+def test_no_page_loads_anything_from_the_network(built_book: Path) -> None:
+    remote = re.compile(r"""<(?:script|link|img)\b[^>]*(?:src|href)=["']https?://""")
+    pages = sorted(built_book.rglob("*.html"))
+    assert pages
+    loading = [
+        str(p.relative_to(built_book)) for p in pages if remote.search(p.read_text())
+    ]
+    assert loading == []
 
 
 def test_a_widget_shows_its_repr_on_a_page(built_book: Path) -> None:
