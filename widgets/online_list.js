@@ -28,7 +28,8 @@ export function mountOnlineList(el, world) {
     const state = world.state();
     showStatus(root, statusLine, state);
     const online = onlinePlayers(state.players);
-    const signature = JSON.stringify([state.me, online.map((p) => [p.identity, p.name])]);
+    const names = online.map((p) => [p.identity, p.name]);
+    const signature = JSON.stringify([state.me, names]);
     if (signature === shown) return;
     shown = signature;
     heading.textContent = `${online.length} online`;

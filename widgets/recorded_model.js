@@ -59,7 +59,8 @@ export class RecordedModel {
   send(content) {
     if (content.type !== "call") return;
     const error = "this is a recording: nothing here can change";
-    queueMicrotask(() => this.#emit("msg:custom", { type: "result", id: content.id, error }));
+    const result = { type: "result", id: content.id, error };
+    queueMicrotask(() => this.#emit("msg:custom", result));
   }
 
   /**

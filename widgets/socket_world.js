@@ -18,7 +18,10 @@ import { Listeners, rowToPlayer, TUTORIAL_COLUMNS } from "./world.js";
 /** @typedef {import("./world.js").World} World */
 /** @typedef {import("./world.js").WorldState} WorldState */
 /** @typedef {Record<string, unknown>} Row */
-/** @typedef {{table: string, rows?: Row[], inserts?: Row[], deletes?: Row[]}} TableRows */
+/**
+ * @typedef {{table: string, rows?: Row[], inserts?: Row[], deletes?: Row[]}}
+ *   TableRows
+ */
 
 /**
  * @typedef {object} SocketOptions
