@@ -46,6 +46,9 @@ log = logging.getLogger("stdblite.server")
 
 PageFinder = Callable[[str], tuple[bytes, str] | None]
 
+SHUTDOWN_GRACE = 5.0
+"""Seconds connections get to finish their closing handshake at shutdown."""
+
 
 class Server:
     """A stdblite server: databases, tokens and the WebSocket endpoints.
@@ -190,8 +193,7 @@ class Server:
         self._ready.set()
         await self._stopping.wait()
         log.info("stopping")
-        websocket_server.close()
-        await websocket_server.wait_closed()
+        await _close_connections(websocket_server)
         await asyncio.to_thread(self.catalog.close_all)
         log.info("stopped")
 
@@ -287,3 +289,20 @@ def _is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+async def _close_connections(websocket_server: WebSocketServer) -> None:
+    """Close every connection, waiting a bounded time for their handshakes.
+
+    A client that stopped answering would hold a closing handshake open for
+    the whole close timeout; Ctrl-C should not wait for it. Past the grace
+    period the server goes on to close its databases, which runs
+    ``client_disconnected`` for whoever is still connected.
+    """
+    websocket_server.close()
+    try:
+        await asyncio.wait_for(websocket_server.wait_closed(), SHUTDOWN_GRACE)
+    except TimeoutError:
+        log.warning(
+            "connections still closing after %.0f s; stopping anyway", SHUTDOWN_GRACE
+        )
