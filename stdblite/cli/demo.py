@@ -8,8 +8,10 @@ until Ctrl-C. Nothing is written to disk; every run starts afresh.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
@@ -23,6 +25,8 @@ from .remote import admin
 __all__ = ["DATABASE", "demo", "start_demo"]
 
 DATABASE = "bevy-game"
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""What stops the demo: Ctrl-C, and what a service manager sends."""
 """The demo's database name, as in the tutorial."""
 
 GAME_MODULE = Path(__file__).resolve().parents[1] / "examples" / "game.py"
@@ -52,29 +56,35 @@ def demo(args: argparse.Namespace) -> int:
     """Run the demo server until Ctrl-C or SIGTERM."""
     host, port = listen_address(args.listen_addr)
     log_to_stderr()
-    server = Server(host=host, port=port, in_memory=True)
-    server.start()
-    try:
-        url = start_demo(server, wanderers=args.wanderers)
-        print(f"The tutorial world is live: open {url}", flush=True)
-        print("Press Ctrl-C to stop.", flush=True)
-        _wait_for_stop()
-    finally:
-        server.stop()
+    with _stop_on_signals() as stop:
+        server = Server(host=host, port=port, in_memory=True)
+        server.start()
+        try:
+            url = start_demo(server, wanderers=args.wanderers)
+            print(f"The tutorial world is live: open {url}", flush=True)
+            print("Press Ctrl-C to stop.", flush=True)
+            stop.wait()
+        finally:
+            server.stop()
     return 0
 
 
-def _wait_for_stop() -> None:
-    """Block until Ctrl-C (KeyboardInterrupt) or SIGTERM."""
+@contextlib.contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """An event that Ctrl-C (SIGINT) or SIGTERM sets, while in the block.
+
+    Ctrl-C sets the event rather than raising KeyboardInterrupt, which
+    could land in the middle of any line of the start-up or of a write, and
+    leave a lock held that the shutdown then waits for.
+    """
     stop = threading.Event()
 
-    def on_terminate(signum: int, frame: FrameType | None) -> None:
+    def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    previous = signal.signal(signal.SIGTERM, on_terminate)
+    previous = {sig: signal.signal(sig, on_signal) for sig in STOP_SIGNALS}
     try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
+        yield stop
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
@@ -21,6 +22,8 @@ def test_demo_serves_the_world_until_interrupted() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # So that a demo that will not stop can be made to show its threads.
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},
     )
     try:
         assert process.stdout is not None
@@ -36,7 +39,12 @@ def test_demo_serves_the_world_until_interrupted() -> None:
             assert len(json.load(answer)["rows"]) == 3
         process.send_signal(signal.SIGINT)
         # Read what it says while it stops, so no pipe fills and blocks it.
-        _, said = process.communicate(timeout=30)
+        try:
+            _, said = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)  # the fault handler's dump
+            _, said = process.communicate(timeout=10)
+            pytest.fail(f"the demo did not stop on Ctrl-C:\n{said[-8000:]}")
         assert process.returncode == 0, said
         assert said.rstrip().endswith("INFO stdblite.server: stopped"), said
     finally:
