@@ -196,7 +196,6 @@ class Client:
 
     socket: LeanSocket
     identity: str
-    answer: asyncio.Future[None] | None = None
     window: asyncio.Semaphore | None = None
     answered: int = 0
     updates: int = 0
@@ -207,8 +206,6 @@ class Client:
         def take(payload: bytes) -> None:
             if payload.startswith(b'{"ReducerResult"'):
                 self.answered += 1
-                if self.answer is not None and not self.answer.done():
-                    self.answer.set_result(None)
                 if self.window is not None:
                     self.window.release()
             elif payload.startswith(UPDATE):
@@ -318,26 +315,14 @@ def step_x(sequence: int) -> float:
     return SPAWN_X + (sequence % 200) * 0.5
 
 
-async def move_in_lockstep(client: Client, watch: Watch, until: float) -> None:
-    """Throughput: send a move, wait for its answer, send the next."""
-    loop = asyncio.get_running_loop()
-    sequence = 0
-    while time.perf_counter() < until:
-        sequence += 1
-        x = step_x(sequence)
-        client.answer = loop.create_future()
-        watch.sent[(client.identity, x)] = time.perf_counter()
-        client.socket.send_text(move_frame(sequence, x))
-        try:
-            await asyncio.wait_for(client.answer, ANSWER_TIMEOUT)
-        except TimeoutError:
-            raise SystemExit(f"no answer to a call within {ANSWER_TIMEOUT} s") from None
-
-
 async def move_pipelined(
-    client: Client, watch: Watch, until: float, depth: int
+    client: Client, watch: Watch, until: float, depth: int = 1
 ) -> None:
-    """Throughput with ``depth`` calls in flight: each answer frees the next."""
+    """Throughput with ``depth`` calls in flight: each answer frees the next.
+
+    With ``depth`` 1 this is lockstep: send a move, wait for its answer,
+    send the next.
+    """
     client.window = asyncio.Semaphore(depth)
     sequence = 0
     while time.perf_counter() < until:
@@ -470,12 +455,9 @@ async def _lockstep_phase(
     warm_up = min(1.0, seconds / 3)
     until = time.perf_counter() + warm_up + seconds
 
-    def mover(client: Client) -> Awaitable[None]:
-        if pipeline > 1:
-            return move_pipelined(client, watch, until, pipeline)
-        return move_in_lockstep(client, watch, until)
-
-    movers = [asyncio.create_task(mover(c)) for c in clients]
+    movers = [
+        asyncio.create_task(move_pipelined(c, watch, until, pipeline)) for c in clients
+    ]
     await asyncio.sleep(warm_up)
     # Count answers and CPU over the measured window only.
     meter = Meter(target.server, lambda: sum(c.answered for c in clients))

@@ -25,9 +25,9 @@ from .remote import admin
 __all__ = ["DATABASE", "demo", "start_demo"]
 
 DATABASE = "bevy-game"
+"""The demo's database name, as in the tutorial."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 """What stops the demo: Ctrl-C, and what a service manager sends."""
-"""The demo's database name, as in the tutorial."""
 
 GAME_MODULE = Path(__file__).resolve().parents[1] / "examples" / "game.py"
 

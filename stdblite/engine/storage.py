@@ -111,7 +111,7 @@ class Storage:
         except duckdb.Error as exc:
             raise StdbliteError(f"cannot open database {path}: {exc}") from exc
         # The last group's statements and parameters, formatted only when
-        # a learner asks (see ``traced``): formatting costs every commit.
+        # a learner asks (see ``trace``): formatting costs every commit.
         self._trace: list[tuple[str, list[Any], int]] = []
         # Fault injection for tests: a statement starting with this text
         # raises duckdb.IOException, as a failing disk would.

@@ -4,9 +4,9 @@ The engine tells the server about each durable commit on its writer
 thread; :class:`HostedDatabase` hands the transactions to the event loop,
 in commit order, and there works out who must hear of them. A group
 commit of many transactions wakes the loop once, not once each: waking it
-from another thread costs a system call. Clients whose
-queries are the same get the same message, so it is matched, encoded and
-framed once per distinct set of queries, not once per client. The caller of the
+from another thread costs a system call. Clients whose queries are the
+same get the same message, so it is matched, encoded and framed once per
+distinct set of queries, not once per client. The caller of the
 reducer gets its :class:`ReducerResult` in the same pass, so no client
 ever sees a later transaction before the answer to its own call.
 """
@@ -72,7 +72,12 @@ class HostedDatabase:
         with self._committed_lock:
             waiting, self._waiting = self._waiting, []
         for tx in waiting:
-            self.fan_out(tx)
+            # One transaction's failure must not keep the next from its
+            # clients, as it would if the rest of the list were dropped.
+            try:
+                self.fan_out(tx)
+            except Exception:
+                log.exception("fan-out of transaction %d failed", tx.tx_id)
 
     def fan_out(self, tx: Transaction) -> None:
         """On the loop: send each affected client what matches its queries."""
